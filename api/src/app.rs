@@ -1,0 +1,201 @@
+//! Building and running the app: the same code path for `gatehouse serve`, `gatehouse demo` and
+//! the black-box tests, which start it on port 0.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::app_keys::KeyVerifier;
+use crate::auth::throttle::LoginThrottle;
+use crate::background::Background;
+use crate::config::Config;
+use crate::http::AppState;
+use crate::services::Services;
+
+/// A built app, ready to serve.
+#[derive(Debug)]
+pub struct App {
+    state: AppState,
+}
+
+impl App {
+    /// Opens the database, applies migrations, and wires the services.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        tracing::info!(
+            listen = %config.listen,
+            database = %config.database_url,
+            "starting gatehouse"
+        );
+        tracing::debug!(config = ?config, "effective configuration");
+        let db = crate::db::connect(&config.database_url)
+            .await
+            .with_context(|| format!("cannot open the database {}", config.database_url))?;
+        crate::db::migrate(&db)
+            .await
+            .context("cannot apply the database migrations")?;
+        let auth = &config.auth;
+        let services = Arc::new(Services {
+            keys: KeyVerifier::new(db.clone()),
+            login_throttle: LoginThrottle::new(
+                auth.login_attempts_per_minute,
+                auth.login_attempts_per_minute_per_ip,
+            ),
+            background: Background::new(),
+            db,
+            config: Arc::new(config),
+        });
+        spawn_housekeeping(&services);
+        let schema = crate::graphql::build_schema(services.clone());
+        let web = Arc::new(crate::web::Views::load().context("cannot load the web views")?);
+        Ok(Self {
+            state: AppState {
+                services,
+                schema,
+                metrics: crate::http::metrics::handle(),
+                web,
+            },
+        })
+    }
+
+    /// The services, for the CLI and tests.
+    pub fn services(&self) -> &Arc<Services> {
+        &self.state.services
+    }
+
+    /// The router.
+    pub fn router(&self) -> Router {
+        crate::http::router(self.state.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` resolves; then stops accepting, gives in-flight
+    /// requests `http.shutdown_grace_secs` to finish, flushes background work and closes the
+    /// database.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let grace = Duration::from_secs(self.state.services.config.http.shutdown_grace_secs);
+        let stop = CancellationToken::new();
+        let service = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(listener, service)
+            .with_graceful_shutdown(stop.clone().cancelled_owned())
+            .into_future();
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => result.context("the server failed")?,
+            () = shutdown => {
+                tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
+                stop.cancel();
+                match tokio::time::timeout(grace, &mut server).await {
+                    Ok(result) => result.context("the server failed while stopping")?,
+                    Err(_) => tracing::warn!("in-flight requests did not finish within the grace period"),
+                }
+            }
+        }
+        let services = &self.state.services;
+        if !services.background.drain(grace).await {
+            tracing::warn!("background tasks did not finish within the grace period");
+        }
+        services.db.clone().close().await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Periodic clean-up: expired sessions, idle throttle state.
+fn spawn_housekeeping(services: &Arc<Services>) {
+    let stop = services.background.shutdown_token();
+    let services = Arc::clone(services);
+    let task_services = Arc::clone(&services);
+    services.background.spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = tick.tick() => {
+                    task_services.login_throttle.shrink();
+                    if let Err(error) = crate::auth::sessions::purge_expired(&task_services.db).await {
+                        tracing::warn!(error.message = %error, "could not purge expired sessions");
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// An app serving in the background: what tests and the demo hold.
+#[derive(Debug)]
+pub struct RunningApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its services (database, config, ...).
+    pub services: Arc<Services>,
+    stop: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningApp {
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops it gracefully and waits until it has.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.stop.cancel();
+        self.task.await.context("the server task panicked")?
+    }
+}
+
+/// Builds the app and serves it on `config.listen` (port 0 picks a free port).
+pub async fn spawn(config: Config) -> anyhow::Result<RunningApp> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let app = App::build(config).await?;
+    let services = app.services().clone();
+    let stop = CancellationToken::new();
+    let signal = stop.clone().cancelled_owned();
+    let task = tokio::spawn(app.serve(listener, signal));
+    Ok(RunningApp {
+        addr,
+        services,
+        stop,
+        task,
+    })
+}

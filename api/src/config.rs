@@ -1,0 +1,459 @@
+//! Gatehouse's configuration: one typed [`Config`], layered.
+//!
+//! Layers, later ones winning:
+//! 1. the defaults below ([`Config::default`]);
+//! 2. an optional TOML file (`--config PATH`);
+//! 3. environment variables `GATEHOUSE_<KEY>`, with `__` between nested keys
+//!    (`GATEHOUSE_LISTEN`, `GATEHOUSE_DATABASE_URL`, `GATEHOUSE_LOG__FORMAT`, ...);
+//! 4. command-line flags (`--listen`, `--database-url`, `--log-format`).
+//!
+//! Every key is documented once, in `config.example.toml` at the repository root. Unknown keys and
+//! bad values are refused at start-up with a message that names the key. Secrets (the database
+//! password, the vault key) are redacted in every `Debug` output, so the whole config can be logged.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Environment variables with the `GATEHOUSE_` prefix that are not configuration keys.
+const NON_CONFIG_ENV: &[&str] = &["demo_key", "password", "config"];
+
+/// The whole configuration of a Gatehouse process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Where Gatehouse keeps its data: `sqlite://PATH` (the default, a file created on first run)
+    /// or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+    pub database_url: DatabaseUrl,
+    /// Logging.
+    pub log: LogConfig,
+    /// HTTP server limits.
+    pub http: HttpConfig,
+    /// GraphQL limits.
+    pub graphql: GraphqlConfig,
+    /// Users, sessions and app keys.
+    pub auth: AuthConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: DatabaseUrl::new("sqlite://gatehouse.db"),
+            log: LogConfig::default(),
+            http: HttpConfig::default(),
+            graphql: GraphqlConfig::default(),
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter directive, e.g. `info` or `info,gatehouse=debug`. `RUST_LOG` wins if set.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Largest request body accepted on ordinary routes, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest upload accepted by a GraphQL multipart request, in bytes.
+    pub max_upload_bytes: u64,
+    /// Time a request may take before it is answered with 408, in seconds.
+    pub request_timeout_secs: u64,
+    /// On SIGTERM/SIGINT, how long in-flight requests get to finish, in seconds.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            request_timeout_secs: 60,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// GraphQL limits, applied before execution.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GraphqlConfig {
+    /// Deepest selection-set nesting allowed.
+    pub max_depth: usize,
+    /// Most aliased fields allowed in one operation.
+    pub max_aliases: usize,
+    /// Longest query text allowed, in bytes.
+    pub max_query_bytes: usize,
+    /// async-graphql's complexity ceiling, a backstop behind the cost estimate.
+    pub max_complexity: usize,
+    /// Largest `first` a connection accepts.
+    pub max_page_size: u32,
+    /// Serve GraphiQL to browsers that GET `/graphql`.
+    pub graphiql: bool,
+}
+
+impl Default for GraphqlConfig {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_aliases: 30,
+            max_query_bytes: 32 * 1024,
+            max_complexity: 10_000,
+            max_page_size: 100,
+            graphiql: true,
+        }
+    }
+}
+
+/// Accounts, sessions and app keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Lifetime of a web session, in hours.
+    pub session_ttl_hours: u64,
+    /// Mark session cookies `Secure` (set this when Gatehouse is served over HTTPS).
+    pub cookie_secure: bool,
+    /// Failed-or-not sign-in attempts allowed per account per minute.
+    pub login_attempts_per_minute: u32,
+    /// Sign-in attempts allowed per client address per minute.
+    pub login_attempts_per_minute_per_ip: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl_hours: 12,
+            cookie_secure: false,
+            login_attempts_per_minute: 5,
+            login_attempts_per_minute_per_ip: 30,
+        }
+    }
+}
+
+/// A database URL whose password never appears in `Debug` or `Display` output.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(SecretString);
+
+impl DatabaseUrl {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(SecretString::from(url.into()))
+    }
+
+    /// The full URL, password included: only for opening the connection.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// Whether the URL names a PostgreSQL server.
+    pub fn is_postgres(&self) -> bool {
+        let url = self.expose();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(self.expose()) {
+            Ok(mut url) if url.password().is_some() => {
+                // Setting a password only fails on URLs that cannot have one.
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            Ok(url) => url.to_string(),
+            Err(_) => "<unparseable database url>".to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers in charge.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--log-format`.
+    pub log_format: Option<LogFormat>,
+}
+
+/// A configuration that could not be loaded; the message names the key at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Loads the configuration from every layer, reading the process environment.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        Self::figment(file, overrides, Env::prefixed("GATEHOUSE_"))
+    }
+
+    /// Loads the configuration from defaults, a TOML string and overrides only: for tests.
+    pub fn from_toml(toml: &str, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let figment = Figment::new().merge(Toml::string(toml));
+        Self::finish(apply_overrides(figment, overrides))
+    }
+
+    fn figment(file: Option<&Path>, overrides: &Overrides, env: Env) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "the config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let env = env.split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            !NON_CONFIG_ENV.contains(&key.as_str()) && !key.starts_with("test_")
+        });
+        figment = figment.merge(env);
+        Self::finish(apply_overrides(figment, overrides))
+    }
+
+    fn finish(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|error| {
+            // figment's messages name the key ("for key `default.listen`") and the layer it came
+            // from; the profile prefix is noise here.
+            let mut messages = Vec::new();
+            for e in error {
+                messages.push(e.to_string().replace("`default.", "`"));
+            }
+            ConfigError(messages.join("; "))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the values that types alone cannot.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database_url.expose();
+        if !(url.starts_with("sqlite:") || self.database_url.is_postgres()) {
+            return Err(ConfigError(format!(
+                "`database_url` must start with sqlite:// or postgres://, got {}",
+                self.database_url.redacted()
+            )));
+        }
+        let checks: [(&str, bool, &str); 7] = [
+            (
+                "graphql.max_depth",
+                self.graphql.max_depth >= 2,
+                "at least 2",
+            ),
+            (
+                "graphql.max_aliases",
+                self.graphql.max_aliases >= 1,
+                "at least 1",
+            ),
+            (
+                "graphql.max_query_bytes",
+                self.graphql.max_query_bytes >= 256,
+                "at least 256",
+            ),
+            (
+                "graphql.max_page_size",
+                (1..=1000).contains(&self.graphql.max_page_size),
+                "between 1 and 1000",
+            ),
+            (
+                "http.max_body_bytes",
+                self.http.max_body_bytes >= 1024,
+                "at least 1024",
+            ),
+            (
+                "auth.session_ttl_hours",
+                self.auth.session_ttl_hours >= 1,
+                "at least 1",
+            ),
+            (
+                "auth.login_attempts_per_minute",
+                self.auth.login_attempts_per_minute >= 1,
+                "at least 1",
+            ),
+        ];
+        for (key, ok, expected) in checks {
+            if !ok {
+                return Err(ConfigError(format!("`{key}` must be {expected}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Where a SQLite database lives, when the URL names a file.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        sqlite_path(self.database_url.expose())
+    }
+}
+
+/// The file path of a `sqlite://` URL, without its query string; `None` for in-memory databases
+/// and other backends.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(PathBuf::from(path))
+    }
+}
+
+fn apply_overrides(mut figment: Figment, overrides: &Overrides) -> Figment {
+    if let Some(listen) = overrides.listen {
+        figment = figment.merge(Serialized::default("listen", listen.to_string()));
+    }
+    if let Some(url) = &overrides.database_url {
+        figment = figment.merge(Serialized::default("database_url", url));
+    }
+    if let Some(format) = overrides.log_format {
+        let name = match format {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        };
+        figment = figment.merge(Serialized::default("log.format", name));
+    }
+    figment
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_without_any_layer() {
+        let config = Config::from_toml("", &Overrides::default()).expect("defaults are valid");
+        assert_eq!(config.listen.port(), 8080);
+        assert!(!config.database_url.is_postgres());
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_with_its_name() {
+        let error = Config::from_toml("[graphql]\nmax_deph = 3\n", &Overrides::default())
+            .expect_err("typo must be refused");
+        assert!(error.to_string().contains("max_deph"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_with_its_key() {
+        let error = Config::from_toml("listen = \"not an address\"\n", &Overrides::default())
+            .expect_err("bad address must be refused");
+        assert!(error.to_string().contains("listen"), "{error}");
+        let error = Config::from_toml("[graphql]\nmax_page_size = 0\n", &Overrides::default())
+            .expect_err("zero page size must be refused");
+        assert!(
+            error.to_string().contains("graphql.max_page_size"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:9999".parse().expect("address")),
+            database_url: Some("sqlite://flag.db".to_owned()),
+            log_format: Some(LogFormat::Json),
+        };
+        let config = Config::from_toml(
+            "listen = \"127.0.0.1:1111\"\ndatabase_url = \"sqlite://file.db\"\n",
+            &overrides,
+        )
+        .expect("valid");
+        assert_eq!(config.listen.port(), 9999);
+        assert_eq!(config.database_url.expose(), "sqlite://flag.db");
+        assert_eq!(config.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn environment_variables_fill_nested_keys_and_ignore_non_config_names() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GATEHOUSE_LOG__FORMAT", "json");
+            jail.set_env("GATEHOUSE_DEMO_KEY", "not a config key");
+            jail.set_env("GATEHOUSE_TEST_PG_URL", "postgres://x");
+            let config = Config::load(None, &Overrides::default()).expect("valid");
+            assert_eq!(config.log.format, LogFormat::Json);
+            jail.set_env("GATEHOUSE_LISTN", "127.0.0.1:1");
+            let error = Config::load(None, &Overrides::default()).expect_err("typo refused");
+            assert!(error.to_string().contains("listn"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_database_password_never_shows_in_debug_output() {
+        let config = Config::from_toml(
+            "database_url = \"postgres://gate:hunter2-secret@db:5432/gatehouse\"\n",
+            &Overrides::default(),
+        )
+        .expect("valid");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+        assert!(shown.contains("db:5432"), "{shown}");
+    }
+
+    #[test]
+    fn the_committed_example_config_is_valid() {
+        let example = include_str!("../../config.example.toml");
+        Config::from_toml(example, &Overrides::default()).expect("config.example.toml loads");
+    }
+
+    #[test]
+    fn sqlite_paths_are_found_in_urls() {
+        assert_eq!(
+            sqlite_path("sqlite://data/g.db?mode=rwc"),
+            Some(PathBuf::from("data/g.db"))
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://x/y"), None);
+    }
+}

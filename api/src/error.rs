@@ -1,0 +1,251 @@
+//! The one error policy at Gatehouse's boundary.
+//!
+//! Services return their own `thiserror` enums; at the edge each becomes an [`ApiError`], which
+//! knows its HTTP status and its stable `extensions.code`. Internal errors are logged once, here,
+//! and returned opaque: the client gets the code `INTERNAL` and a request id, never the cause.
+
+use std::fmt;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// Stable, machine-readable error codes. Front ends switch on these; they never change meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The request is malformed (bad JSON, missing query, bad variables).
+    BadRequest,
+    /// An input value is invalid; `extensions.fields` says which.
+    BadUserInput,
+    /// The GraphQL document does not parse.
+    GraphqlParseFailed,
+    /// The GraphQL document is not valid against the schema.
+    GraphqlValidationFailed,
+    /// The operation is nested deeper than `graphql.max_depth`.
+    QueryTooDeep,
+    /// The operation uses more aliases than `graphql.max_aliases`.
+    TooManyAliases,
+    /// The query text is longer than `graphql.max_query_bytes`.
+    QueryTooLarge,
+    /// The request body is larger than allowed.
+    PayloadTooLarge,
+    /// The HTTP method is not allowed for this request (e.g. a mutation over GET).
+    MethodNotAllowed,
+    /// The request's media type is not supported.
+    UnsupportedMediaType,
+    /// None of the media types in `Accept` can be produced.
+    NotAcceptable,
+    /// No valid credentials were presented.
+    Unauthenticated,
+    /// The credentials do not allow this.
+    Forbidden,
+    /// The CSRF token is missing or wrong.
+    CsrfFailed,
+    /// The record does not exist (or is not visible to the caller).
+    NotFound,
+    /// The change conflicts with the record's current state.
+    Conflict,
+    /// Too many requests; retry after the hinted delay.
+    RateLimited,
+    /// The operation's estimated cost exceeds the caller's budget.
+    TooCostly,
+    /// The question is analytical or a bulk sweep: ask Dataclips instead.
+    UseDataclips,
+    /// SYNCHRO Perform did not answer usably and no cached answer may stand in.
+    UpstreamUnavailable,
+    /// SYNCHRO Perform refused the call (its own validation, auth or conflict rules).
+    UpstreamRejected,
+    /// Something failed inside Gatehouse.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears in `extensions.code`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::BadRequest => "BAD_REQUEST",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::QueryTooDeep => "QUERY_TOO_DEEP",
+            Self::TooManyAliases => "TOO_MANY_ALIASES",
+            Self::QueryTooLarge => "QUERY_TOO_LARGE",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::NotAcceptable => "NOT_ACCEPTABLE",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::CsrfFailed => "CSRF_FAILED",
+            Self::NotFound => "NOT_FOUND",
+            Self::Conflict => "CONFLICT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::TooCostly => "TOO_COSTLY",
+            Self::UseDataclips => "USE_DATACLIPS",
+            Self::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
+            Self::UpstreamRejected => "UPSTREAM_REJECTED",
+            Self::Internal => "INTERNAL",
+        }
+    }
+
+    /// The HTTP status that goes with the code when it ends a whole request.
+    pub const fn status(self) -> StatusCode {
+        match self {
+            Self::BadRequest
+            | Self::BadUserInput
+            | Self::GraphqlParseFailed
+            | Self::GraphqlValidationFailed
+            | Self::QueryTooDeep
+            | Self::TooManyAliases
+            | Self::QueryTooLarge => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::CsrfFailed => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooCostly | Self::UseDataclips => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UpstreamUnavailable => StatusCode::BAD_GATEWAY,
+            Self::UpstreamRejected => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error on its way to a client, over GraphQL or plain HTTP.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// A message for people; never contains a secret or an internal cause.
+    pub message: String,
+    /// Extra machine-readable detail merged into `extensions` (field errors, retry hints, ...).
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    /// An error with a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    /// Adds machine-readable detail (an object whose keys go into `extensions`).
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// Logs an internal failure once, with its cause chain, and returns the opaque error the
+    /// client sees.
+    pub fn internal(context: &str, error: &(dyn std::error::Error + 'static)) -> Self {
+        let mut chain = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        tracing::error!(error.context = context, error.message = %chain, "internal error");
+        Self::new(
+            ErrorCode::Internal,
+            "an internal error occurred; it has been logged",
+        )
+    }
+
+    /// Shorthand for [`ErrorCode::Unauthenticated`].
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            ErrorCode::Unauthenticated,
+            "sign in or send a valid app key",
+        )
+    }
+
+    /// Shorthand for [`ErrorCode::Forbidden`].
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+
+    /// Shorthand for [`ErrorCode::NotFound`].
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    /// Shorthand for [`ErrorCode::BadUserInput`] on one field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::new(ErrorCode::BadUserInput, format!("{field}: {message}"))
+            .with_details(json!({ "fields": [{ "field": field, "message": message }] }))
+    }
+
+    /// The `extensions` object of this error.
+    pub fn extensions(&self) -> serde_json::Map<String, Value> {
+        let mut map = serde_json::Map::new();
+        map.insert("code".into(), Value::String(self.code.as_str().into()));
+        if let Some(Value::Object(details)) = &self.details {
+            for (k, v) in details {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        map
+    }
+
+    /// The GraphQL-shaped body of a request that failed as a whole.
+    pub fn to_graphql_body(&self) -> Value {
+        json!({ "errors": [{ "message": self.message, "extensions": self.extensions() }] })
+    }
+}
+
+// `ApiError` deliberately implements neither `Display` nor `std::error::Error`: async-graphql
+// converts every `Display` type into an error without extensions, which would silently drop the
+// code. The `From` below is the only way into a GraphQL error.
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Self::internal("database", &error)
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        let mut out = async_graphql::Error::new(error.message.clone());
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        for (k, v) in error.extensions() {
+            if let Ok(value) = async_graphql::Value::from_json(v) {
+                extensions.set(k, value);
+            }
+        }
+        out.extensions = Some(extensions);
+        out
+    }
+}
+
+/// Plain HTTP routes answer errors as `{"error": {"code", "message", ...}}`.
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::Map::new();
+        body.insert("code".into(), Value::String(self.code.as_str().into()));
+        body.insert("message".into(), Value::String(self.message.clone()));
+        if let Some(Value::Object(details)) = self.details {
+            body.extend(details);
+        }
+        (self.code.status(), Json(json!({ "error": body }))).into_response()
+    }
+}
+
+/// Result alias for code at the boundary.
+pub type ApiResult<T> = Result<T, ApiError>;

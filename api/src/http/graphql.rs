@@ -1,0 +1,408 @@
+//! `/graphql`, following the GraphQL-over-HTTP specification.
+//!
+//! - `POST` with `application/json` (one operation; batches are refused) or
+//!   `multipart/form-data` (the GraphQL multipart request spec, for uploads).
+//! - `GET` with `query`, `operationName`, `variables` in the query string, for queries only: a
+//!   mutation over GET is refused with 405 and `Allow: POST`.
+//! - Responses are `application/graphql-response+json` when the client accepts it, else
+//!   `application/json`; 406 if it accepts neither.
+//! - Requests that fail before execution (malformed JSON, parse or validation failures, limits,
+//!   credentials) get a 4xx status with a GraphQL error body; once execution starts the status is
+//!   200 and errors are per field. Every error carries `extensions.code`.
+//! - A browser that GETs `/graphql` without a query gets GraphiQL.
+
+use std::time::Instant;
+
+use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::{ServerError, Value};
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::header::{ACCEPT, ALLOW, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use futures::TryStreamExt;
+use http_body_util::BodyExt;
+use tokio_util::compat::TokioAsyncReadCompatExt;
+
+use super::AppState;
+use super::metrics::record_graphql;
+use crate::auth::Principal;
+use crate::error::{ApiError, ErrorCode};
+use crate::graphql::RequestContext;
+use crate::graphql::analysis::{OperationKind, analyse};
+
+/// The media type of the GraphQL-over-HTTP spec.
+pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+/// Header carrying the session's CSRF token on cookie-authenticated mutations.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The response media type chosen from `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl Media {
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            Self::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+fn negotiate(headers: &HeaderMap) -> Result<Media, ApiError> {
+    let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Ok(Media::Json);
+    };
+    let types: Vec<&str> = accept
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or_default().trim())
+        .collect();
+    if types.contains(&GRAPHQL_RESPONSE_JSON) {
+        Ok(Media::GraphqlResponseJson)
+    } else if types
+        .iter()
+        .any(|t| matches!(*t, "application/json" | "application/*" | "*/*"))
+    {
+        Ok(Media::Json)
+    } else {
+        Err(ApiError::new(
+            ErrorCode::NotAcceptable,
+            "accept application/graphql-response+json or application/json",
+        ))
+    }
+}
+
+fn wants_graphiql(headers: &HeaderMap) -> bool {
+    headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+/// `GET /graphql`.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let raw = raw.unwrap_or_default();
+    let mut query = None;
+    let mut operation_name = None;
+    let mut variables = None;
+    for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+        match key.as_ref() {
+            "query" => query = Some(value.into_owned()),
+            "operationName" => operation_name = Some(value.into_owned()),
+            "variables" => variables = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    let Some(query) = query else {
+        if state.services.config.graphql.graphiql && wants_graphiql(&headers) {
+            return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        }
+        return request_error(
+            Media::Json,
+            ApiError::new(
+                ErrorCode::BadRequest,
+                "GET /graphql needs a `query` parameter",
+            ),
+        );
+    };
+    let media = match negotiate(&headers) {
+        Ok(media) => media,
+        Err(error) => return request_error(Media::Json, error),
+    };
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = operation_name.filter(|n| !n.is_empty()) {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = variables.filter(|v| !v.is_empty()) {
+        match serde_json::from_str::<serde_json::Value>(&variables) {
+            Ok(json) if json.is_object() => {
+                request = request.variables(async_graphql::Variables::from_json(json));
+            }
+            _ => {
+                return request_error(
+                    media,
+                    ApiError::new(ErrorCode::BadRequest, "`variables` must be a JSON object"),
+                );
+            }
+        }
+    }
+    execute(&state, &headers, Method::GET, media, request).await
+}
+
+/// `POST /graphql`.
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let media = match negotiate(&headers) {
+        Ok(media) => media,
+        Err(error) => return request_error(Media::Json, error),
+    };
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let limits = &state.services.config.http;
+    let request = match essence.as_str() {
+        "application/json" | "application/graphql-response+json" => {
+            let bytes = match http_body_util::Limited::new(body, limits.max_body_bytes)
+                .collect()
+                .await
+            {
+                Ok(collected) => collected.to_bytes(),
+                Err(_) => {
+                    return request_error(
+                        media,
+                        ApiError::new(
+                            ErrorCode::PayloadTooLarge,
+                            format!(
+                                "the request body is larger than {} bytes",
+                                limits.max_body_bytes
+                            ),
+                        ),
+                    );
+                }
+            };
+            if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+                return request_error(
+                    media,
+                    ApiError::new(ErrorCode::BadRequest, "batched requests are not supported"),
+                );
+            }
+            match serde_json::from_slice::<async_graphql::Request>(&bytes) {
+                Ok(request) => request,
+                Err(error) => {
+                    return request_error(
+                        media,
+                        ApiError::new(
+                            ErrorCode::BadRequest,
+                            format!("the body is not a GraphQL request in JSON: {error}"),
+                        ),
+                    );
+                }
+            }
+        }
+        "multipart/form-data" => {
+            let stream = http_body_util::Limited::new(body, limits.max_upload_bytes as usize)
+                .into_data_stream()
+                .map_err(std::io::Error::other);
+            let reader = tokio_util::io::StreamReader::new(stream).compat();
+            let options = MultipartOptions::default()
+                .max_file_size(limits.max_upload_bytes as usize)
+                .max_num_files(8);
+            match async_graphql::http::receive_body(Some(&content_type), reader, options).await {
+                Ok(request) => request,
+                Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
+                    return request_error(
+                        media,
+                        ApiError::new(ErrorCode::PayloadTooLarge, "the upload is too large"),
+                    );
+                }
+                Err(error) => {
+                    return request_error(
+                        media,
+                        ApiError::new(
+                            ErrorCode::BadRequest,
+                            format!("the multipart request is malformed: {error}"),
+                        ),
+                    );
+                }
+            }
+        }
+        "" => {
+            return request_error(
+                media,
+                ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "send Content-Type: application/json",
+                ),
+            );
+        }
+        other => {
+            return request_error(
+                media,
+                ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    format!("`{other}` is not supported; send application/json"),
+                ),
+            );
+        }
+    };
+    execute(&state, &headers, Method::POST, media, request).await
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: Method,
+    media: Media,
+    mut request: async_graphql::Request,
+) -> Response {
+    let started = Instant::now();
+    let services = &state.services;
+    let limits = &services.config.graphql;
+
+    let principal = match super::principal::resolve(headers, services).await {
+        Ok(principal) => principal,
+        Err(error) => return request_error(media, error),
+    };
+    if request.query.len() > limits.max_query_bytes {
+        return request_error(
+            media,
+            ApiError::new(
+                ErrorCode::QueryTooLarge,
+                format!(
+                    "the query is {} bytes; at most {} are allowed",
+                    request.query.len(),
+                    limits.max_query_bytes
+                ),
+            ),
+        );
+    }
+    let operation_name = request.operation_name.clone();
+    let info = match request.parsed_query() {
+        Ok(document) => match analyse(document, operation_name.as_deref(), limits) {
+            Ok(info) => info,
+            Err(error) => return request_error(media, error),
+        },
+        Err(error) => {
+            return request_error(
+                media,
+                ApiError::new(ErrorCode::GraphqlParseFailed, error.message),
+            );
+        }
+    };
+    let label = super::metrics::operation_label(info.name.as_deref());
+    tracing::Span::current().record("graphql.operation", label.as_str());
+
+    match info.kind {
+        OperationKind::Mutation if method == Method::GET => {
+            let mut response = request_error(
+                media,
+                ApiError::new(
+                    ErrorCode::MethodNotAllowed,
+                    "mutations are only accepted over POST",
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        OperationKind::Subscription => {
+            return request_error(
+                media,
+                ApiError::new(ErrorCode::BadRequest, "subscriptions are not served"),
+            );
+        }
+        OperationKind::Mutation => {
+            if let Principal::User { csrf_token, .. } = &principal {
+                let presented = headers
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                if !crate::auth::secrets::constant_time_eq(presented, csrf_token) {
+                    return request_error(
+                        media,
+                        ApiError::new(
+                            ErrorCode::CsrfFailed,
+                            "mutations with a session cookie need the x-csrf-token header",
+                        ),
+                    );
+                }
+            }
+        }
+        OperationKind::Query => {}
+    }
+
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let request = request.data(RequestContext {
+        principal,
+        request_id,
+    });
+    let mut response = state.schema.execute(request).await;
+
+    // Errors raised before execution (validation) have no path and leave no data.
+    let request_failed = response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    for error in &mut response.errors {
+        ensure_code(error, request_failed);
+    }
+    let outcome = response
+        .errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|x| x.get("code"))
+        .map_or_else(
+            || "ok".to_owned(),
+            |code| code.to_string().trim_matches('"').to_owned(),
+        );
+    record_graphql(&label, info.kind.as_str(), &outcome, started.elapsed());
+
+    let status = if request_failed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    match serde_json::to_vec(&response) {
+        Ok(body) => (
+            status,
+            [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+            body,
+        )
+            .into_response(),
+        Err(error) => request_error(media, ApiError::internal("graphql response", &error)),
+    }
+}
+
+/// Gives every error a stable code: validation failures, input coercion failures, and anything
+/// else a resolver returned without one.
+fn ensure_code(error: &mut ServerError, request_failed: bool) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_some() {
+        return;
+    }
+    let code = if request_failed {
+        ErrorCode::GraphqlValidationFailed
+    } else if error.message.starts_with("Failed to parse")
+        || error.message.starts_with("Invalid value")
+    {
+        ErrorCode::BadUserInput
+    } else {
+        ErrorCode::Internal
+    };
+    extensions.set("code", code.as_str());
+}
+
+/// A response for a request that failed as a whole, before execution.
+fn request_error(media: Media, error: ApiError) -> Response {
+    let status = error.code.status();
+    let mut response = (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+        error.to_graphql_body().to_string(),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}

@@ -1,0 +1,21 @@
+//! Gatehouse: the governed gateway between an organisation's applications and Bentley SYNCHRO
+//! Perform. See `docs/ARCHITECTURE.md` for how the pieces fit.
+//!
+//! `main.rs` is only the command line; everything else lives here so that tests start exactly
+//! the app the binary runs ([`app::spawn`]).
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod background;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod services;
+pub mod telemetry;
+pub mod web;
+
+pub use app::{App, RunningApp, spawn};
+pub use config::Config;

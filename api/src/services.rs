@@ -1,0 +1,25 @@
+//! The services every request handler and resolver reaches: one struct, built once at start-up.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::app_keys::KeyVerifier;
+use crate::auth::throttle::LoginThrottle;
+use crate::background::Background;
+use crate::config::Config;
+
+/// Gatehouse's services.
+#[derive(Debug)]
+pub struct Services {
+    /// The configuration it started with.
+    pub config: Arc<Config>,
+    /// The database.
+    pub db: DatabaseConnection,
+    /// App-key verification (cached).
+    pub keys: KeyVerifier,
+    /// Sign-in throttling.
+    pub login_throttle: LoginThrottle,
+    /// Background tasks, drained on shutdown.
+    pub background: Background,
+}

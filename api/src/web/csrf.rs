@@ -1,0 +1,46 @@
+//! CSRF protection for form posts.
+//!
+//! Signed-in users carry their session's CSRF token in every form. Before sign-in (the login
+//! form itself), a random token is set in a `SameSite=Strict` cookie and echoed in the form; a
+//! cross-site page can neither read the cookie nor set it.
+
+use axum::http::HeaderMap;
+
+use crate::auth::Principal;
+use crate::auth::secrets::{constant_time_eq, random_token};
+use crate::http::principal::cookie;
+
+/// Name of the pre-sign-in CSRF cookie.
+pub const CSRF_COOKIE: &str = "gatehouse_csrf";
+
+/// The token to put in a form, and the cookie to set if a new one was made.
+pub fn token_for(
+    principal: &Principal,
+    headers: &HeaderMap,
+    secure: bool,
+) -> (String, Option<String>) {
+    if let Principal::User { csrf_token, .. } = principal {
+        return (csrf_token.clone(), None);
+    }
+    if let Some(existing) = cookie(headers, CSRF_COOKIE).filter(|v| v.len() >= 32) {
+        return (existing.to_owned(), None);
+    }
+    let token = random_token(32);
+    let cookie = format!(
+        "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    );
+    (token, Some(cookie))
+}
+
+/// Whether a posted token is the right one for this caller.
+pub fn verify(principal: &Principal, headers: &HeaderMap, posted: &str) -> bool {
+    let expected = match principal {
+        Principal::User { csrf_token, .. } => Some(csrf_token.as_str()),
+        _ => cookie(headers, CSRF_COOKIE),
+    };
+    match expected {
+        Some(expected) if !posted.is_empty() => constant_time_eq(expected, posted),
+        _ => false,
+    }
+}

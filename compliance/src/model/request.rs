@@ -1,0 +1,286 @@
+//! The access request: what a project contact tells Bentley (and Gatehouse) about the
+//! integration that an API token is for.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::entity::{Direction, Entity, Operation};
+use super::schedule::{SyncWindow, Trigger};
+use super::validated::{ApiDocsUrl, Email, ProjectUrl};
+
+/// An access request as the project contact describes it. Any part may still be missing or
+/// thin: [`crate::assess::assess`] says what to fix. `Default` is the empty draft.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRequest {
+    /// The projects the token is for (one token per project on Bentley's side).
+    pub project_urls: Vec<ProjectUrl>,
+    /// Who files the request.
+    pub requester: Requester,
+    /// The named, accountable contact for the project.
+    pub project_contact: ProjectContact,
+    /// The confirmation that the requester holds the organisation's commercial permission.
+    pub commercial_permission: CommercialPermission,
+    /// The confirmation that the project's API documentation was reviewed.
+    pub api_documentation: ApiDocsConfirmation,
+    /// The integration the token is for.
+    pub integration: Integration,
+    /// The platforms integrated (Azure, ERP, SAP, JDE, ...).
+    #[serde(default)]
+    pub platforms: Vec<Platform>,
+    /// What the integration does to keep its load low.
+    #[serde(default)]
+    pub mitigations: Mitigations,
+    /// The workflows the integration automates.
+    #[serde(default)]
+    pub workflows: Vec<Workflow>,
+}
+
+/// The person filing the request and their organisation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    /// Full name.
+    pub name: String,
+    /// Email address, if given.
+    pub email: Option<Email>,
+    /// The organisation the requester acts for.
+    pub organisation: String,
+}
+
+/// The named, accountable contact for the project (Bentley keeps it for audit).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectContact {
+    /// Full name.
+    pub name: String,
+    /// Role on the project, e.g. "Commercial Manager".
+    pub role: String,
+    /// Email address.
+    pub email: Option<Email>,
+}
+
+/// The confirmation of commercial permission for the project's data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommercialPermission {
+    /// Whether the requester confirms holding the organisation's commercial permission.
+    pub confirmed: bool,
+    /// Who in the organisation gave the permission.
+    pub confirmed_by: Option<String>,
+    /// When the permission was confirmed.
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+/// The confirmation that the project's API documentation was reviewed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiDocsConfirmation {
+    /// Whether the documentation was reviewed.
+    pub reviewed: bool,
+    /// The documentation page reviewed; should be the `/api` page of the projects' tenant.
+    pub url: Option<ApiDocsUrl>,
+}
+
+/// The integration a token is for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Integration {
+    /// The integration's name, e.g. "Schedule and document sync".
+    pub name: String,
+    /// Its purpose, in the words of the requester.
+    pub purpose: String,
+}
+
+/// A platform the integration connects SYNCHRO Perform with.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// Microsoft Azure.
+    Azure,
+    /// An ERP system.
+    Erp,
+    /// SAP.
+    Sap,
+    /// JD Edwards.
+    Jde,
+    /// Any other platform, by name.
+    Other(String),
+}
+
+impl Platform {
+    /// The platform's name as people write it.
+    pub fn label(&self) -> &str {
+        match self {
+            Platform::Azure => "Azure",
+            Platform::Erp => "ERP",
+            Platform::Sap => "SAP",
+            Platform::Jde => "JDE",
+            Platform::Other(name) => name,
+        }
+    }
+}
+
+/// What the integration does to keep its load on the project low.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Mitigations {
+    /// It caches what it read and does not read it again while fresh.
+    pub caching: bool,
+    /// It backs off on 429 and 503, honouring `Retry-After`.
+    pub backoff: bool,
+    /// It schedules bulk work outside working hours.
+    pub off_peak_scheduling: bool,
+    /// It reads only what changed since its last run (`updated_since`).
+    pub incremental_sync: bool,
+}
+
+impl Mitigations {
+    /// Every mitigation that is not declared, as phrases for people.
+    pub fn missing(self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if !self.incremental_sync {
+            missing.push("incremental sync (read only what changed, with updated_since)");
+        }
+        if !self.off_peak_scheduling {
+            missing.push("an off-peak schedule");
+        }
+        if !self.caching {
+            missing.push("caching of what was read");
+        }
+        if !self.backoff {
+            missing.push("back-off on 429 and 503 honouring Retry-After");
+        }
+        missing
+    }
+}
+
+/// Why a workflow exists: to integrate (the API's purpose) or to analyse and report (Dataclips'
+/// purpose).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkflowPurpose {
+    /// Automating the integration of key entities.
+    #[default]
+    Integration,
+    /// Analytics (dashboards, models, BI).
+    Analytics,
+    /// Reporting.
+    Reporting,
+}
+
+impl WorkflowPurpose {
+    /// Whether the purpose is analytics or reporting.
+    pub fn is_analytical(self) -> bool {
+        matches!(
+            self,
+            WorkflowPurpose::Analytics | WorkflowPurpose::Reporting
+        )
+    }
+}
+
+/// What a workflow does to one entity.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EntityAccess {
+    /// The entity.
+    pub entity: Entity,
+    /// What the workflow does to it.
+    pub operations: Vec<Operation>,
+}
+
+impl EntityAccess {
+    /// Whether the workflow reads this entity.
+    pub fn reads(&self) -> bool {
+        self.operations.contains(&Operation::Read)
+    }
+
+    /// Whether the workflow changes this entity (create, update, delete or upload).
+    pub fn writes(&self) -> bool {
+        self.operations.iter().any(|op| op.is_write())
+    }
+}
+
+/// The files a workflow uploads per run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UploadProfile {
+    /// Files uploaded per run.
+    pub files_per_run: u64,
+    /// Average file size in bytes.
+    pub average_bytes: u64,
+    /// Largest file size in bytes.
+    pub max_bytes: u64,
+}
+
+/// One workflow the integration automates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workflow {
+    /// A short name, unique within the request.
+    pub name: String,
+    /// What the workflow does, for Bentley's reviewer.
+    pub description: String,
+    /// The declared direction of data.
+    pub direction: Direction,
+    /// The entities touched, and what is done to each.
+    #[serde(default)]
+    pub entities: Vec<EntityAccess>,
+    /// What starts a run, and so how often it runs.
+    pub trigger: Option<Trigger>,
+    /// Records moved per run (read and/or written).
+    pub records_per_run: Option<u64>,
+    /// Files uploaded per run, for workflows that upload.
+    pub uploads: Option<UploadProfile>,
+    /// When the workflow runs (UTC), if it keeps to a window.
+    pub sync_window: Option<SyncWindow>,
+    /// Why the workflow exists.
+    #[serde(default)]
+    pub purpose: WorkflowPurpose,
+}
+
+impl Workflow {
+    /// Whether any entity is read.
+    pub fn reads(&self) -> bool {
+        self.entities.iter().any(EntityAccess::reads)
+    }
+
+    /// Whether any entity is changed.
+    pub fn writes(&self) -> bool {
+        self.entities.iter().any(EntityAccess::writes)
+    }
+
+    /// Whether any entity receives uploads.
+    pub fn uploads_files(&self) -> bool {
+        self.entities
+            .iter()
+            .any(|access| access.operations.contains(&Operation::Upload))
+    }
+
+    /// The entities read, in declaration order without repeats.
+    pub fn read_entities(&self) -> Vec<Entity> {
+        dedup(self.entities.iter().filter(|a| a.reads()).map(|a| a.entity))
+    }
+
+    /// The entities changed, in declaration order without repeats.
+    pub fn written_entities(&self) -> Vec<Entity> {
+        dedup(
+            self.entities
+                .iter()
+                .filter(|a| a.writes())
+                .map(|a| a.entity),
+        )
+    }
+
+    /// The direction implied by the operations (`None` when no operation is declared).
+    pub fn direction_of_operations(&self) -> Option<Direction> {
+        Direction::from_flags(self.reads(), self.writes())
+    }
+
+    /// Whether the workflow only reads.
+    pub fn is_read_only(&self) -> bool {
+        !self.writes() && !self.direction.writes()
+    }
+}
+
+/// The items of `entities` in first-seen order, without repeats.
+fn dedup(entities: impl Iterator<Item = Entity>) -> Vec<Entity> {
+    let mut seen = Vec::new();
+    for entity in entities {
+        if !seen.contains(&entity) {
+            seen.push(entity);
+        }
+    }
+    seen
+}
