@@ -210,7 +210,7 @@ impl SimHandle {
     /// Adds a fault rule and returns its id (the rule must pass [`FaultRule::validate`]).
     pub async fn add_fault(&self, rule: FaultRule) -> Result<u64, SimError> {
         rule.validate()
-            .map_err(|(field, _)| SimError::Empty(field))?;
+            .map_err(|(field, message)| SimError::InvalidFault(field, message))?;
         Ok(self.state.faults.add(rule))
     }
 

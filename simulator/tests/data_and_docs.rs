@@ -56,12 +56,15 @@ async fn the_same_seed_gives_the_same_data_and_another_seed_does_not() {
 #[tokio::test]
 async fn the_small_size_starts_fast_and_has_the_expected_shape() {
     let start = Instant::now();
+    let sim = synchro_sim::spawn(SimConfig::default(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let elapsed = start.elapsed();
+    eprintln!("small simulator started in {elapsed:?}");
+    // Well under a second even in a debug build; the margin absorbs a loaded CI machine.
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    sim.shutdown().await;
     let h = Harness::default().await;
-    assert!(
-        start.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        start.elapsed()
-    );
     let data = h.sim.state().project(h.project).unwrap().read();
     assert_eq!(h.sim.projects().len(), 3);
     assert_eq!(data.activities.len(), 400);

@@ -45,7 +45,8 @@ async fn heavy_collections_answer_503_beyond_the_concurrency_threshold() {
     let config = SimConfig {
         heavy_concurrency_limit: 2,
         latency: LatencyModel {
-            base: Duration::from_millis(400),
+            // Long enough that the five requests overlap even on a loaded machine.
+            base: Duration::from_millis(2_000),
             ..LatencyModel::none()
         },
         ..SimConfig::default()
