@@ -40,6 +40,8 @@ pub struct Config {
     pub graphql: GraphqlConfig,
     /// Users, sessions and app keys.
     pub auth: AuthConfig,
+    /// The upstream SYNCHRO Perform tenant's REST API.
+    pub upstream: crate::upstream::UpstreamProfile,
 }
 
 impl Default for Config {
@@ -51,6 +53,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             graphql: GraphqlConfig::default(),
             auth: AuthConfig::default(),
+            upstream: crate::upstream::UpstreamProfile::default(),
         }
     }
 }
@@ -321,6 +324,7 @@ impl Config {
                 "at least 1",
             ),
         ];
+        self.upstream.validate().map_err(ConfigError)?;
         for (key, ok, expected) in checks {
             if !ok {
                 return Err(ConfigError(format!("`{key}` must be {expected}")));

@@ -15,6 +15,7 @@ pub mod graphql;
 pub mod http;
 pub mod services;
 pub mod telemetry;
+pub mod upstream;
 pub mod web;
 
 pub use app::{App, RunningApp, spawn};
