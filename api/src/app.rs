@@ -41,7 +41,12 @@ impl App {
             .await
             .context("cannot apply the database migrations")?;
         let auth = &config.auth;
+        let facade = Arc::new(build_facade(&config)?);
         let services = Arc::new(Services {
+            facade,
+            key_limits: crate::facade::limits::KeyRateLimits::new(
+                config.graphql.default_rate_per_minute,
+            ),
             keys: KeyVerifier::new(db.clone()),
             login_throttle: LoginThrottle::new(
                 auth.login_attempts_per_minute,
@@ -110,6 +115,21 @@ impl App {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The facade over the configured upstream: tokens from the configuration (the vault joins
+/// them when it holds tokens), calls reported to metrics.
+fn build_facade(config: &Config) -> anyhow::Result<crate::facade::Facade> {
+    use crate::upstream::observer::{MetricsObserver, Observers};
+    use crate::upstream::tokens::ConfigTokens;
+    let profile = Arc::new(config.upstream.clone());
+    let tokens: Arc<dyn crate::upstream::tokens::TokenSource> =
+        Arc::new(ConfigTokens::new(config.upstream.tokens.clone()));
+    let observers = Arc::new(Observers(vec![Arc::new(MetricsObserver)]));
+    let client = crate::upstream::UpstreamClient::over_http(profile, tokens.clone(), observers)
+        .context("cannot build the upstream HTTP client")?;
+    let cache = crate::cache::UpstreamCache::new(config.cache.clone());
+    Ok(crate::facade::Facade::new(client, cache, tokens))
 }
 
 /// Periodic clean-up: expired sessions, idle throttle state.

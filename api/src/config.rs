@@ -42,6 +42,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The upstream SYNCHRO Perform tenant's REST API.
     pub upstream: crate::upstream::UpstreamProfile,
+    /// The read cache in front of the upstream.
+    pub cache: crate::cache::CacheConfig,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             graphql: GraphqlConfig::default(),
             auth: AuthConfig::default(),
             upstream: crate::upstream::UpstreamProfile::default(),
+            cache: crate::cache::CacheConfig::default(),
         }
     }
 }
@@ -127,6 +130,16 @@ pub struct GraphqlConfig {
     pub max_complexity: usize,
     /// Largest `first` a connection accepts.
     pub max_page_size: u32,
+    /// `first` when a client does not give one.
+    pub default_page_size: u32,
+    /// GraphQL operations per minute for an app key without its own rate.
+    pub default_rate_per_minute: u32,
+    /// Most estimated cost (score) of one operation for an app key without its own budget.
+    pub default_cost_budget: u64,
+    /// Longest date window a live list may ask for, in days; longer belongs to Dataclips.
+    pub max_live_window_days: u32,
+    /// Most upstream pages one operation may sweep live; more belongs to Dataclips.
+    pub max_live_pages: u64,
     /// Serve GraphiQL to browsers that GET `/graphql`.
     pub graphiql: bool,
 }
@@ -139,6 +152,11 @@ impl Default for GraphqlConfig {
             max_query_bytes: 32 * 1024,
             max_complexity: 10_000,
             max_page_size: 100,
+            default_page_size: 20,
+            default_rate_per_minute: 600,
+            default_cost_budget: 1_000,
+            max_live_window_days: 31,
+            max_live_pages: 10,
             graphiql: true,
         }
     }
@@ -287,7 +305,28 @@ impl Config {
                 self.database_url.redacted()
             )));
         }
-        let checks: [(&str, bool, &str); 7] = [
+        let graphql = &self.graphql;
+        let checks: [(&str, bool, &str); 11] = [
+            (
+                "graphql.default_page_size",
+                (1..=graphql.max_page_size).contains(&graphql.default_page_size),
+                "between 1 and graphql.max_page_size",
+            ),
+            (
+                "graphql.default_rate_per_minute",
+                graphql.default_rate_per_minute >= 1,
+                "at least 1",
+            ),
+            (
+                "graphql.default_cost_budget",
+                graphql.default_cost_budget >= 1,
+                "at least 1",
+            ),
+            (
+                "cache.max_bytes",
+                self.cache.max_bytes >= 1024 * 1024,
+                "at least 1 MiB",
+            ),
             (
                 "graphql.max_depth",
                 self.graphql.max_depth >= 2,

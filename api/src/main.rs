@@ -47,6 +47,17 @@ struct DbArgs {
 enum Command {
     /// Serve the GraphQL API and the web UI.
     Serve(ServerArgs),
+    /// Serve against an in-process SYNCHRO Perform simulator, with demo users and an app key.
+    Demo {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Address of the simulator.
+        #[arg(long, default_value = "127.0.0.1:8900")]
+        sim_listen: SocketAddr,
+        /// Use this exact demo app key (at least 24 characters).
+        #[arg(long, env = "GATEHOUSE_DEMO_KEY", hide_env_values = true)]
+        demo_key: Option<String>,
+    },
     /// Apply pending database migrations (or revert some with --down).
     Migrate {
         #[command(flatten)]
@@ -223,6 +234,11 @@ async fn main() -> anyhow::Result<()> {
             println!("Gatehouse listening on http://{}", listener.local_addr()?);
             app.serve(listener, gatehouse::app::shutdown_signal()).await
         }
+        Command::Demo {
+            server,
+            sim_listen,
+            demo_key,
+        } => run_demo(&cli, server, *sim_listen, demo_key.clone()).await,
         Command::Migrate { db, down } => {
             let config = load_config(&cli, None, db.database_url.clone())?;
             let conn = gatehouse::db::connect(&config.database_url).await?;
@@ -261,6 +277,65 @@ async fn main() -> anyhow::Result<()> {
         Command::User(command) => run_user(&cli, command).await,
         Command::Key(command) => run_key(&cli, command).await,
     }
+}
+
+async fn run_demo(
+    cli: &Cli,
+    server: &ServerArgs,
+    sim_listen: SocketAddr,
+    demo_key: Option<String>,
+) -> anyhow::Result<()> {
+    // The demo keeps its data apart from a real database unless told otherwise.
+    let database_url = server.database_url.clone().or_else(|| {
+        std::env::var("GATEHOUSE_DATABASE_URL")
+            .is_err()
+            .then(|| "sqlite://gatehouse-demo.db".to_owned())
+    });
+    let mut config = load_config(cli, server.listen, database_url)?;
+    let sim = gatehouse::demo::start_simulator(&mut config, sim_listen).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let app = gatehouse::App::build(config).await?;
+    let demo = gatehouse::demo::seed(&app.services().db, sim, demo_key).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    println!("Gatehouse demo");
+    println!();
+    println!("  web UI     {url}/");
+    println!("  GraphiQL   {url}/graphql");
+    println!(
+        "  simulator  {}/api (SYNCHRO Perform stand-in, REST docs)",
+        demo.sim.base_url()
+    );
+    println!();
+    println!("  app key    {}", demo.app_key);
+    println!("             send it as: Authorization: Bearer <key>");
+    for user in &demo.users {
+        println!(
+            "  {:<10} {} / {}",
+            user.role.to_string(),
+            user.email,
+            gatehouse::demo::DEMO_PASSWORD
+        );
+    }
+    println!();
+    println!("  projects");
+    for (id, name) in &demo.projects {
+        println!("    {id}  {name}");
+    }
+    println!();
+    println!(
+        "  try: curl -s {url}/graphql -H 'Authorization: Bearer {}' \\",
+        demo.app_key
+    );
+    println!(
+        "         -H 'Content-Type: application/json' -d '{{\"query\": \"{{ projects {{ id name }} }}\"}}'"
+    );
+    println!();
+    println!("Gatehouse listening on {url}");
+    let served = app.serve(listener, gatehouse::app::shutdown_signal()).await;
+    demo.sim.shutdown().await;
+    served
 }
 
 async fn run_user(cli: &Cli, command: &UserCommand) -> anyhow::Result<()> {

@@ -8,6 +8,8 @@ use crate::auth::app_keys::KeyVerifier;
 use crate::auth::throttle::LoginThrottle;
 use crate::background::Background;
 use crate::config::Config;
+use crate::facade::Facade;
+use crate::facade::limits::KeyRateLimits;
 
 /// Gatehouse's services.
 #[derive(Debug)]
@@ -22,4 +24,8 @@ pub struct Services {
     pub login_throttle: LoginThrottle,
     /// Background tasks, drained on shutdown.
     pub background: Background,
+    /// The cached, batched view of SYNCHRO Perform.
+    pub facade: Arc<Facade>,
+    /// Per-app-key operation rate limits.
+    pub key_limits: KeyRateLimits,
 }

@@ -270,6 +270,26 @@ impl TestApp {
         (client, session_csrf)
     }
 
+    /// POSTs a GraphQL operation with a key and `extensions`; returns status and body.
+    pub async fn graphql_ext(
+        &self,
+        key: &str,
+        query: &str,
+        variables: Value,
+        extensions: Value,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(key)
+            .json(&json!({ "query": query, "variables": variables, "extensions": extensions }))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// Stops the app gracefully.
     pub async fn stop(self) {
         self.app.stop().await.expect("graceful stop");
@@ -311,4 +331,56 @@ macro_rules! backend_tests {
             )*
         }
     };
+}
+
+/// Gatehouse in front of an in-process simulator, with a read-write upstream token per project.
+#[derive(Debug)]
+pub struct SimApp {
+    /// The app.
+    pub app: TestApp,
+    /// The simulator.
+    pub sim: synchro_sim::SimHandle,
+    /// The simulator's project ids.
+    pub projects: Vec<String>,
+}
+
+impl SimApp {
+    /// Starts a simulator with `sim_config` and the app with `extra_toml` (sections other than
+    /// `[upstream]`) and `upstream_toml` (keys of `[upstream]`), pointed at it.
+    pub async fn start(
+        backend: Backend,
+        sim_config: synchro_sim::SimConfig,
+        extra_toml: &str,
+        upstream_toml: &str,
+    ) -> Self {
+        let sim = synchro_sim::spawn(sim_config, "127.0.0.1:0".parse().expect("address"))
+            .await
+            .expect("simulator starts");
+        let mut tokens = String::from("[upstream.tokens]\n");
+        let mut projects = Vec::new();
+        for project in sim.projects() {
+            let token = sim
+                .create_token(project.id, synchro_sim::Scope::ReadWrite)
+                .await;
+            tokens.push_str(&format!("\"{}\" = \"{token}\"\n", project.id));
+            projects.push(project.id.to_string());
+        }
+        let toml = format!(
+            "{extra_toml}\n[upstream]\nbase_url = \"{}\"\n{upstream_toml}\n{tokens}",
+            sim.base_url()
+        );
+        let app = TestApp::start_with(backend, &toml).await;
+        Self { app, sim, projects }
+    }
+
+    /// Upstream calls the simulator has answered since the last reset.
+    pub async fn upstream_calls(&self) -> u64 {
+        self.sim.stats().await.total
+    }
+
+    /// Stops both.
+    pub async fn stop(self) {
+        self.app.stop().await;
+        self.sim.shutdown().await;
+    }
 }

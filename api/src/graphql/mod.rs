@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod analysis;
 pub mod guard;
+pub mod perform;
 pub mod types;
 
 use std::sync::Arc;
@@ -18,11 +19,14 @@ use crate::services::Services;
 
 /// The root query.
 #[derive(MergedObject, Default, Debug)]
-pub struct Query(accounts::AccountQuery);
+pub struct Query(accounts::AccountQuery, perform::PerformQuery);
 
 /// The root mutation.
 #[derive(MergedObject, Default, Debug)]
-pub struct Mutation(accounts::AccountMutation);
+pub struct Mutation(
+    accounts::AccountMutation,
+    perform::mutations::PerformMutation,
+);
 
 /// Gatehouse's schema type.
 pub type GatehouseSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -28,8 +28,16 @@ use super::AppState;
 use super::metrics::record_graphql;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode};
+use std::sync::Arc;
+
+use axum::http::header::RETRY_AFTER;
+
+use crate::facade::RequestMeta;
 use crate::graphql::RequestContext;
 use crate::graphql::analysis::{OperationKind, analyse};
+use crate::graphql::perform::plan::plan;
+use crate::graphql::perform::{PerformRequest, prepare};
+use crate::upstream::CallTag;
 
 /// The media type of the GraphQL-over-HTTP spec.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -271,9 +279,10 @@ async fn execute(
         );
     }
     let operation_name = request.operation_name.clone();
-    let info = match request.parsed_query() {
+    let variables = request.variables.clone();
+    let (info, plan) = match request.parsed_query() {
         Ok(document) => match analyse(document, operation_name.as_deref(), limits) {
-            Ok(info) => info,
+            Ok(info) => (info, plan(document, operation_name.as_deref(), &variables)),
             Err(error) => return request_error(media, error),
         },
         Err(error) => {
@@ -331,11 +340,68 @@ async fn execute(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let request = request.data(RequestContext {
-        principal,
-        request_id,
-    });
+    if let Some(key) = principal.app_key()
+        && let Err(wait) = services.key_limits.check(key.id, key.rate_per_minute)
+    {
+        let seconds = wait.as_secs().max(1);
+        let mut response = request_error(
+            media,
+            ApiError::new(
+                ErrorCode::RateLimited,
+                format!("this app key is over its rate; retry in {seconds} s"),
+            )
+            .with_details(serde_json::json!({ "retryAfterSeconds": seconds })),
+        );
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let accept_stale = request
+        .extensions
+        .get("gatehouse")
+        .and_then(|g| match g {
+            Value::Object(map) => map.get("acceptStaleSeconds").cloned(),
+            _ => None,
+        })
+        .and_then(|v| match v {
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        });
+    let meta = Arc::new(RequestMeta::new(CallTag {
+        app_key_id: principal.app_key().map(|k| k.id),
+        user_id: principal.user().map(|u| u.id),
+        operation: info.name.clone(),
+        workflow: None,
+        request_id: Some(request_id.clone()),
+        meter: None,
+    }));
+    if plan.is_perform() {
+        match prepare(services, &principal, &plan, accept_stale) {
+            Ok(estimate) => meta.set_estimate(estimate),
+            Err(error) => {
+                record_graphql(
+                    &label,
+                    info.kind.as_str(),
+                    error.code.as_str(),
+                    started.elapsed(),
+                );
+                return request_error(media, error);
+            }
+        }
+    }
+    let request = request
+        .data(RequestContext {
+            principal,
+            request_id,
+        })
+        .data(PerformRequest::new(services.facade.clone(), meta.clone()));
     let mut response = state.schema.execute(request).await;
+    if let Ok(extension) = Value::from_json(meta.extension()) {
+        response
+            .extensions
+            .insert("gatehouse".to_owned(), extension);
+    }
 
     // Errors raised before execution (validation) have no path and leave no data.
     let request_failed = response.data == Value::Null

@@ -111,11 +111,11 @@ impl From<UpstreamError> for ApiError {
             UpstreamError::Validation {
                 status,
                 code,
+                message: upstream_message,
                 details,
-                ..
             } => ApiError::new(ErrorCode::BadUserInput, message).with_details(json!({
                 "upstream": { "status": status, "code": code, "details": details },
-                "fields": field_errors(&details),
+                "fields": field_errors(&details, &upstream_message),
             })),
             UpstreamError::Conflict { code, details, .. } => {
                 ApiError::new(ErrorCode::Conflict, message)
@@ -133,27 +133,21 @@ impl From<UpstreamError> for ApiError {
     }
 }
 
-/// Turns an upstream `details` object into `[{field, message}]` where it names fields: either
-/// `{"fields": {"name": "message"}}`, `{"field": "name", ...}` or `{"name": "message"}`.
-pub fn field_errors(details: &Value) -> Value {
+/// Field errors named by an upstream `details` object, as `[{field, message}]`: either
+/// `{"fields": {"name": "message"}}`, or `{"field": "name"}` / `{"parameter": "name"}` with the
+/// upstream's message. Details that name no field give an empty list.
+pub fn field_errors(details: &Value, message: &str) -> Value {
     let mut out = Vec::new();
     if let Some(fields) = details.get("fields").and_then(Value::as_object) {
-        for (field, message) in fields {
-            out.push(json!({ "field": field, "message": text(message) }));
+        for (field, text_value) in fields {
+            out.push(json!({ "field": field, "message": text(text_value) }));
         }
-    } else if let Some(field) = details.get("field").and_then(Value::as_str) {
-        let message = details
-            .get("reason")
-            .or_else(|| details.get("message"))
-            .map(text)
-            .unwrap_or_default();
+    } else if let Some(field) = details
+        .get("field")
+        .or_else(|| details.get("parameter"))
+        .and_then(Value::as_str)
+    {
         out.push(json!({ "field": field, "message": message }));
-    } else if let Some(map) = details.as_object() {
-        for (field, message) in map {
-            if message.is_string() {
-                out.push(json!({ "field": field, "message": text(message) }));
-            }
-        }
     }
     Value::Array(out)
 }

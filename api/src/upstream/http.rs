@@ -232,6 +232,9 @@ impl HttpUpstream {
                 }
             }
 
+            if let Some(meter) = &call.tag.meter {
+                meter.count();
+            }
             let sent_at = Instant::now();
             let outcome = match request.send().await {
                 Ok(response) => {

@@ -143,7 +143,7 @@ string_enum!(
 );
 
 /// A project's support contact.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SupportContact {
     /// Name.
     pub name: String,
@@ -154,7 +154,7 @@ pub struct SupportContact {
 }
 
 /// A project.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Project {
     /// Id.
     pub id: Uuid,
@@ -187,7 +187,7 @@ pub struct Project {
 record!(Project, Entity::Project);
 
 /// Budget figures.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BudgetFigures {
     /// Labour hours.
     pub labour_hours: f64,
@@ -198,7 +198,7 @@ pub struct BudgetFigures {
 }
 
 /// Budgets at complete.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BudgetAtComplete {
     /// Original.
     pub original: BudgetFigures,
@@ -209,7 +209,7 @@ pub struct BudgetAtComplete {
 }
 
 /// Planned dates.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PlannedDates {
     /// Original start.
     pub original_start: Option<NaiveDate>,
@@ -235,7 +235,7 @@ pub struct DateWithTime {
 }
 
 /// An activity (planned work).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
     /// Id.
     pub id: Uuid,
@@ -297,7 +297,7 @@ pub struct Activity {
 record!(Activity, Entity::Activity);
 
 /// An event (unplanned work or delay).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Id.
     pub id: Uuid,
@@ -327,7 +327,7 @@ pub struct Event {
 record!(Event, Entity::Event);
 
 /// A person.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Person {
     /// Id.
     pub id: Uuid,
@@ -350,7 +350,7 @@ pub struct Person {
 record!(Person, Entity::Person);
 
 /// A piece of equipment.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Equipment {
     /// Id.
     pub id: Uuid,
@@ -372,7 +372,7 @@ pub struct Equipment {
 record!(Equipment, Entity::Equipment);
 
 /// A material or generic resource.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OtherResource {
     /// Id.
     pub id: Uuid,
@@ -392,7 +392,7 @@ pub struct OtherResource {
 record!(OtherResource, Entity::OtherResource);
 
 /// A resource tied to a project, company and work role over a date range.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceAssignment {
     /// Id.
     pub id: Uuid,
@@ -418,7 +418,7 @@ pub struct ResourceAssignment {
 record!(ResourceAssignment, Entity::ResourceAssignment);
 
 /// Time and usage booked by a resource against a work reference.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceUsage {
     /// Id.
     pub id: Uuid,
@@ -467,7 +467,7 @@ pub struct ResourceUsage {
 record!(ResourceUsage, Entity::ResourceUsage);
 
 /// A docket: one supplier's usages grouped for approval.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Docket {
     /// Id.
     pub id: Uuid,
@@ -493,7 +493,7 @@ pub struct Docket {
 record!(Docket, Entity::Docket);
 
 /// A person's attendance on site.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attendance {
     /// Id.
     pub id: Uuid,
@@ -529,7 +529,7 @@ pub struct Attendance {
 record!(Attendance, Entity::Attendance);
 
 /// A file on a timeline.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
     /// Id.
     pub id: Uuid,
@@ -557,7 +557,7 @@ pub struct Attachment {
 record!(Attachment, Entity::Attachment);
 
 /// A progress entry of an activity.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgressEntry {
     /// Id.
     pub id: Uuid,
@@ -581,7 +581,7 @@ pub struct ProgressEntry {
 record!(ProgressEntry, Entity::ProgressEntry);
 
 /// A company.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Company {
     /// Id.
     pub id: Uuid,
@@ -602,7 +602,7 @@ pub struct Company {
 record!(Company, Entity::Company);
 
 /// A work role.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkRole {
     /// Id.
     pub id: Uuid,
@@ -622,7 +622,7 @@ pub struct WorkRole {
 record!(WorkRole, Entity::WorkRole);
 
 /// A usage code (what kind of time or use is booked).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UsageCode {
     /// Id.
     pub id: Uuid,

@@ -6,8 +6,27 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+/// Counts the upstream call attempts made for one request.
+#[derive(Debug, Default)]
+pub struct CallMeter {
+    calls: std::sync::atomic::AtomicU64,
+}
+
+impl CallMeter {
+    /// Attempts so far.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts one attempt.
+    pub fn count(&self) {
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Who and what a call serves, carried from the GraphQL request down to the upstream call.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct CallTag {
     /// The app key that asked, if any.
     pub app_key_id: Option<Uuid>,
@@ -19,6 +38,8 @@ pub struct CallTag {
     pub workflow: Option<String>,
     /// The request id.
     pub request_id: Option<String>,
+    /// Counts the request's upstream calls (for `extensions.gatehouse.upstreamCalls`).
+    pub meter: Option<Arc<CallMeter>>,
 }
 
 /// One attempt of one upstream call.

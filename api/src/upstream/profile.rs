@@ -135,6 +135,10 @@ pub struct UpstreamProfile {
     pub burst: u32,
     /// The longest `from`/`to` window the upstream accepts, in days.
     pub max_date_window_days: u32,
+    /// The filter that selects records by a list of ids (`ids=a,b,c`), used to batch lookups.
+    pub ids_filter: String,
+    /// Most ids in one list-valued filter; batches are split into chunks of this size.
+    pub max_ids_per_filter: usize,
     /// Upstream tokens by project id, for a demo or a tenant without the vault. Secrets: never
     /// logged; prefer the vault.
     pub tokens: BTreeMap<String, SecretString>,
@@ -200,6 +204,8 @@ impl Default for UpstreamProfile {
             calls_per_minute: 600,
             burst: 20,
             max_date_window_days: 62,
+            ids_filter: "ids".to_owned(),
+            max_ids_per_filter: 100,
             tokens: BTreeMap::new(),
         }
     }
@@ -241,6 +247,9 @@ impl UpstreamProfile {
                 "`upstream.request_timeout_ms` and `upstream.connect_timeout_ms` must be positive"
                     .into(),
             );
+        }
+        if self.max_ids_per_filter == 0 {
+            return Err("`upstream.max_ids_per_filter` must be positive".into());
         }
         for (entity, path) in &self.collections {
             if path.is_empty() || path.contains('/') || path.contains('?') {

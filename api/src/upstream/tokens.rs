@@ -15,6 +15,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait TokenSource: Send + Sync + std::fmt::Debug {
     /// The token for `project_id`, if one is known.
     fn token_for<'a>(&'a self, project_id: &'a str) -> BoxFuture<'a, Option<SecretString>>;
+
+    /// The projects this source has tokens for.
+    fn projects(&self) -> BoxFuture<'_, Vec<String>>;
 }
 
 /// Tokens from the configuration (`[upstream.tokens]`).
@@ -37,6 +40,11 @@ impl TokenSource for ConfigTokens {
         let token = self.tokens.get(project_id).cloned();
         Box::pin(async move { token })
     }
+
+    fn projects(&self) -> BoxFuture<'_, Vec<String>> {
+        let projects = self.tokens.keys().cloned().collect();
+        Box::pin(async move { projects })
+    }
 }
 
 /// Asks each source in turn (the vault first, then the configuration).
@@ -52,6 +60,20 @@ impl TokenSource for ChainedTokens {
                 }
             }
             None
+        })
+    }
+
+    fn projects(&self) -> BoxFuture<'_, Vec<String>> {
+        Box::pin(async move {
+            let mut all = Vec::new();
+            for source in &self.0 {
+                for project in source.projects().await {
+                    if !all.contains(&project) {
+                        all.push(project);
+                    }
+                }
+            }
+            all
         })
     }
 }

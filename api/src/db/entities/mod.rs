@@ -2,5 +2,6 @@
 
 pub mod app_keys;
 pub mod audit_log;
+pub mod idempotency_keys;
 pub mod sessions;
 pub mod users;

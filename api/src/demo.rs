@@ -1,0 +1,128 @@
+//! `gatehouse demo`: Gatehouse against an in-process simulator, with seeded data, one demo user
+//! per role and a demo app key, so that everything can be tried in a minute.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use gatehouse_compliance::Entity;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use secrecy::SecretString;
+use synchro_sim::{SimConfig, SimHandle};
+
+use crate::audit::Actor;
+use crate::auth::app_keys::{self, NewAppKey};
+use crate::auth::{Access, KeyScopes, Role, users};
+use crate::config::Config;
+
+/// The demo users' password (the demo database is for trying Gatehouse, not for real data).
+pub const DEMO_PASSWORD: &str = "gatehouse-demo-password";
+
+/// A demo user.
+#[derive(Debug, Clone)]
+pub struct DemoUser {
+    /// Role.
+    pub role: Role,
+    /// Email.
+    pub email: String,
+}
+
+/// What the demo set up.
+#[derive(Debug)]
+pub struct Demo {
+    /// The simulator.
+    pub sim: SimHandle,
+    /// The demo users (password [`DEMO_PASSWORD`]).
+    pub users: Vec<DemoUser>,
+    /// The demo app key.
+    pub app_key: String,
+    /// The simulator's project ids and names.
+    pub projects: Vec<(String, String)>,
+}
+
+/// Starts the simulator and points the configuration's upstream at it, with a read-write token
+/// per project.
+pub async fn start_simulator(
+    config: &mut Config,
+    sim_listen: SocketAddr,
+) -> anyhow::Result<SimHandle> {
+    let sim = synchro_sim::spawn(
+        SimConfig {
+            seed: 42,
+            size: synchro_sim::DataSize::preset(synchro_sim::SizePreset::Medium),
+            ..SimConfig::default()
+        },
+        sim_listen,
+    )
+    .await
+    .with_context(|| format!("cannot start the simulator on {sim_listen}"))?;
+    let mut tokens = BTreeMap::new();
+    for project in sim.projects() {
+        let token = sim
+            .create_token(project.id, synchro_sim::Scope::ReadWrite)
+            .await;
+        tokens.insert(project.id.to_string(), SecretString::from(token));
+    }
+    config.upstream.base_url = sim.base_url().parse().context("simulator URL")?;
+    config.upstream.tokens = tokens;
+    Ok(sim)
+}
+
+/// Creates the demo users (once) and a fresh demo app key (pinned by `pinned_key` when given).
+pub async fn seed(
+    db: &sea_orm::DatabaseConnection,
+    sim: SimHandle,
+    pinned_key: Option<String>,
+) -> anyhow::Result<Demo> {
+    let mut demo_users = Vec::new();
+    for role in [Role::Contact, Role::Reviewer, Role::Admin] {
+        let email = format!("{role}@demo.gatehouse.example");
+        let exists = crate::db::entities::users::Entity::find()
+            .filter(crate::db::entities::users::Column::Email.eq(&email))
+            .one(db)
+            .await?
+            .is_some();
+        if !exists {
+            users::create_user(db, &Actor::System, &email, role, DEMO_PASSWORD).await?;
+        }
+        demo_users.push(DemoUser { role, email });
+    }
+    // Earlier demo keys stop working; the demo prints the one that works now.
+    for key in app_keys::list(db).await? {
+        if key.name == "demo" && key.revoked_at.is_none() {
+            app_keys::revoke(db, &Actor::System, key.id).await?;
+        }
+    }
+    let reads = Entity::ALL.iter().map(|e| (*e, Access::Read));
+    let writes = [
+        Entity::Activity,
+        Entity::ProgressEntry,
+        Entity::ResourceUsage,
+        Entity::Docket,
+        Entity::Attachment,
+    ]
+    .into_iter()
+    .map(|e| (e, Access::Write));
+    let (_, key) = app_keys::create(
+        db,
+        &Actor::System,
+        NewAppKey {
+            name: "demo".into(),
+            scopes: KeyScopes::new(vec!["*".into()], reads.chain(writes)),
+            pinned_value: pinned_key,
+            ..NewAppKey::default()
+        },
+    )
+    .await?;
+    let projects = sim
+        .projects()
+        .into_iter()
+        .map(|p| (p.id.to_string(), p.name))
+        .collect();
+    Ok(Demo {
+        sim,
+        users: demo_users,
+        app_key: key,
+        projects,
+    })
+}
