@@ -7,9 +7,8 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{Harness, error_code, next_link};
+use common::{Harness, by_continuation, by_page_number, error_code};
 use proptest::prelude::*;
-use serde_json::Value;
 use synchro_sim::{PaginationStyle, SimConfig};
 
 fn continuation() -> SimConfig {
@@ -17,52 +16,6 @@ fn continuation() -> SimConfig {
         pagination: PaginationStyle::Continuation,
         ..SimConfig::default()
     }
-}
-
-/// Ids of every record, following the page-number `Link` headers.
-async fn by_page_number(h: &Harness, path: &str, per_page: u32) -> Vec<String> {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let mut url = Some(h.url(&format!("{path}{sep}per_page={per_page}")));
-    let mut ids = Vec::new();
-    let mut total = None;
-    while let Some(u) = url.take() {
-        let response = h.get(&u, &h.read).await;
-        assert_eq!(response.status(), 200, "{u}");
-        total = response
-            .headers()
-            .get("x-total-count")
-            .map(|v| v.to_str().unwrap().parse::<usize>().unwrap());
-        url = next_link(response.headers()).map(|p| h.root(&p));
-        let page: Vec<Value> = response.json().await.unwrap();
-        assert!(page.len() <= per_page as usize);
-        ids.extend(page.iter().map(|v| v["id"].as_str().unwrap().to_owned()));
-    }
-    assert_eq!(
-        Some(ids.len()),
-        total,
-        "X-Total-Count matches the records served"
-    );
-    ids
-}
-
-/// Ids of every record, following `_links.next.href`.
-async fn by_continuation(h: &Harness, path: &str, page_size: u32) -> Vec<String> {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let mut url = Some(h.url(&format!("{path}{sep}pageSize={page_size}")));
-    let mut ids = Vec::new();
-    while let Some(u) = url.take() {
-        let response = h.get(&u, &h.read).await;
-        assert_eq!(response.status(), 200, "{u}");
-        let body: Value = response.json().await.unwrap();
-        let items = body["items"].as_array().unwrap();
-        assert!(items.len() <= page_size as usize);
-        ids.extend(items.iter().map(|v| v["id"].as_str().unwrap().to_owned()));
-        url = body["_links"]["next"]["href"].as_str().map(|p| h.root(p));
-        if url.is_some() {
-            assert!(!items.is_empty(), "a page with a next link is not empty");
-        }
-    }
-    ids
 }
 
 fn assert_unique(ids: &[String]) {

@@ -12,7 +12,9 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::query::{FilterName, ListFilter, ListParams, PageRequest, parse_list_query};
+use super::query::{
+    FilterName, IdList, ListFilter, ListParams, PageRequest, id_matches, parse_list_query,
+};
 use super::{AnswerCost, json_response, parse_id};
 use crate::data::usages::WorkRef;
 use crate::data::{ProjectData, UsageStore};
@@ -106,17 +108,20 @@ impl Collection {
         }
     }
 
-    /// The filters the collection accepts.
+    /// The filters the collection accepts (`ids` and `updated_since` on every one).
     pub fn filters(self) -> &'static [FilterName] {
         match self {
-            Collection::Activities => &[F::UpdatedSince, F::Tag],
-            Collection::Events => &[F::UpdatedSince, F::ActivityId],
-            Collection::Equipment => &[F::UpdatedSince, F::CompanyId],
-            Collection::ResourceAssignments => &[F::UpdatedSince, F::ResourceId, F::CompanyId],
+            Collection::Activities => &[F::Ids, F::UpdatedSince, F::Tag],
+            Collection::Events => &[F::Ids, F::UpdatedSince, F::ActivityId],
+            Collection::Equipment => &[F::Ids, F::UpdatedSince, F::CompanyId],
+            Collection::ResourceAssignments => {
+                &[F::Ids, F::UpdatedSince, F::ResourceId, F::CompanyId]
+            }
             Collection::ApplicableRates | Collection::Competencies => {
-                &[F::UpdatedSince, F::ResourceId]
+                &[F::Ids, F::UpdatedSince, F::ResourceId]
             }
             Collection::ResourceUsages => &[
+                F::Ids,
                 F::UpdatedSince,
                 F::From,
                 F::To,
@@ -125,24 +130,32 @@ impl Collection {
                 F::CompanyId,
                 F::ApprovalStatus,
             ],
-            Collection::Attendance => {
-                &[F::UpdatedSince, F::From, F::To, F::ResourceId, F::CompanyId]
-            }
+            Collection::Attendance => &[
+                F::Ids,
+                F::UpdatedSince,
+                F::From,
+                F::To,
+                F::ResourceId,
+                F::CompanyId,
+            ],
             Collection::Dockets => &[
+                F::Ids,
                 F::UpdatedSince,
                 F::From,
                 F::To,
                 F::CompanyId,
                 F::ApprovalStatus,
             ],
-            Collection::ProgressEntries => &[F::UpdatedSince, F::From, F::To, F::ActivityId],
-            Collection::Attachments => &[F::UpdatedSince, F::ParentId],
+            Collection::ProgressEntries => {
+                &[F::Ids, F::UpdatedSince, F::From, F::To, F::ActivityId]
+            }
+            Collection::Attachments => &[F::Ids, F::UpdatedSince, F::ParentId],
             Collection::People
             | Collection::OtherResources
             | Collection::Companies
             | Collection::WorkRoles
             | Collection::UsageCodes
-            | Collection::RateCodes => &[F::UpdatedSince],
+            | Collection::RateCodes => &[F::Ids, F::UpdatedSince],
         }
     }
 
@@ -161,12 +174,13 @@ impl Collection {
 pub(crate) trait Record: Serialize {
     fn id(&self) -> Uuid;
     fn updated_at(&self) -> DateTime<Utc>;
-    /// Every filter but `updated_since` (checked by the caller).
+    /// Every filter but `updated_since` and `ids` (checked by the caller).
     fn passes(&self, filter: &ListFilter) -> bool;
 }
 
-fn eq(want: Option<Uuid>, have: Uuid) -> bool {
-    want.is_none_or(|w| w == have)
+/// Whether a field passes an id-valued filter (any of its ids).
+fn eq(want: &Option<IdList>, have: Uuid) -> bool {
+    id_matches(want.as_ref(), have)
 }
 
 macro_rules! record {
@@ -190,36 +204,36 @@ record!(Activity, |a, f| f
     .tag
     .as_ref()
     .is_none_or(|t| a.tags.contains(t)));
-record!(Event, |e, f| eq(f.activity_id, e.activity_id));
+record!(Event, |e, f| eq(&f.activity_id, e.activity_id));
 record!(Person, |_p, _f| true);
-record!(Equipment, |e, f| eq(f.company_id, e.company_id));
+record!(Equipment, |e, f| eq(&f.company_id, e.company_id));
 record!(OtherResource, |_o, _f| true);
-record!(ResourceAssignment, |a, f| eq(f.resource_id, a.resource_id)
-    && eq(f.company_id, a.company_id));
+record!(ResourceAssignment, |a, f| eq(&f.resource_id, a.resource_id)
+    && eq(&f.company_id, a.company_id));
 record!(Company, |_c, _f| true);
 record!(WorkRole, |_w, _f| true);
 record!(UsageCode, |_u, _f| true);
 record!(RateCode, |_r, _f| true);
-record!(ApplicableRate, |r, f| eq(f.resource_id, r.resource_id));
+record!(ApplicableRate, |r, f| eq(&f.resource_id, r.resource_id));
 record!(ResourceUsage, |u, f| f.in_window(u.work_date)
-    && eq(f.work_reference_id, u.work_reference_id)
-    && eq(f.resource_id, u.resource_id)
-    && eq(f.company_id, u.company_id)
+    && eq(&f.work_reference_id, u.work_reference_id)
+    && eq(&f.resource_id, u.resource_id)
+    && eq(&f.company_id, u.company_id)
     && f.approval_status
         .as_deref()
         .is_none_or(|s| s == u.approval_status.as_str()));
 record!(Attendance, |a, f| f.in_window(a.work_date)
-    && eq(f.resource_id, a.person_id)
-    && eq(f.company_id, a.company_id));
+    && eq(&f.resource_id, a.person_id)
+    && eq(&f.company_id, a.company_id));
 record!(Docket, |d, f| f.in_window(d.docket_date)
-    && eq(f.company_id, d.company_id)
+    && eq(&f.company_id, d.company_id)
     && f.approval_status
         .as_deref()
         .is_none_or(|s| s == d.status.as_str()));
-record!(Competency, |c, f| eq(f.resource_id, c.person_id));
+record!(Competency, |c, f| eq(&f.resource_id, c.person_id));
 record!(ProgressEntry, |p, f| f.in_window(p.progress_date)
-    && eq(f.activity_id, p.activity_id));
-record!(Attachment, |a, f| eq(f.parent_id, a.parent_id));
+    && eq(&f.activity_id, p.activity_id));
+record!(Attachment, |a, f| eq(&f.parent_id, a.parent_id));
 
 /// Something to page through: positions are stable across pages (appends go last).
 pub(crate) trait Source {
@@ -237,13 +251,57 @@ pub(crate) trait Source {
     fn write(&self, position: u64, out: &mut Vec<u8>) -> serde_json::Result<()>;
 }
 
+/// The positions of the records `ids` names, ascending: one pass over the collection, at most
+/// [`super::query::MAX_IDS`] entries kept. Paging then walks these instead of every record.
+fn named_positions<T: Record>(items: &[T], ids: &IdList) -> Vec<u64> {
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| ids.contains(item.id()))
+        .map(|(p, _)| p as u64)
+        .collect()
+}
+
+/// The first index of an ascending list of positions at or after `from`.
+fn first_at_or_after(positions: &[u64], from: u64) -> usize {
+    positions.partition_point(|p| *p < from)
+}
+
 struct VecSource<'a, T> {
     items: &'a [T],
     filter: &'a ListFilter,
+    /// With `ids`: the named records' positions, ascending.
+    named: Option<Vec<u64>>,
+}
+
+impl<'a, T: Record> VecSource<'a, T> {
+    fn new(items: &'a [T], filter: &'a ListFilter) -> Self {
+        let named = filter.ids.as_ref().map(|ids| named_positions(items, ids));
+        VecSource {
+            items,
+            filter,
+            named,
+        }
+    }
+
+    fn matches(&self, item: &T) -> bool {
+        self.filter.updated(item.updated_at())
+            && self.filter.named(item.id())
+            && item.passes(self.filter)
+    }
 }
 
 impl<T: Record> Source for VecSource<'_, T> {
     fn scan(&self, from: u64) -> Box<dyn Iterator<Item = u64> + '_> {
+        if let Some(named) = &self.named {
+            let start = first_at_or_after(named, from);
+            return Box::new(named[start..].iter().copied().filter(move |p| {
+                usize::try_from(*p)
+                    .ok()
+                    .and_then(|p| self.items.get(p))
+                    .is_some_and(|item| self.matches(item))
+            }));
+        }
         let start = usize::try_from(from)
             .unwrap_or(usize::MAX)
             .min(self.items.len());
@@ -251,9 +309,7 @@ impl<T: Record> Source for VecSource<'_, T> {
             self.items[start..]
                 .iter()
                 .enumerate()
-                .filter(|(_, item)| {
-                    self.filter.updated(item.updated_at()) && item.passes(self.filter)
-                })
+                .filter(|(_, item)| self.matches(item))
                 .map(move |(i, _)| (start + i) as u64),
         )
     }
@@ -269,17 +325,77 @@ impl<T: Record> Source for VecSource<'_, T> {
     }
 }
 
+/// A set of positions in one of the generator's small tables (resources, companies,
+/// activities, events): a bitmap, so testing a generated row costs no allocation.
+#[derive(Debug, Clone, Default)]
+struct PositionSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl PositionSet {
+    /// The positions of `table` whose id is in `ids` (one pass over the table).
+    fn of(table: impl Iterator<Item = Uuid>, ids: &IdList) -> Self {
+        let mut set = PositionSet::default();
+        for (position, id) in table.enumerate() {
+            if ids.contains(id) {
+                let word = position / 64;
+                if set.words.len() <= word {
+                    set.words.resize(word + 1, 0);
+                }
+                set.words[word] |= 1 << (position % 64);
+                set.len += 1;
+            }
+        }
+        set
+    }
+
+    fn contains(&self, position: u32) -> bool {
+        let position = position as usize;
+        self.words
+            .get(position / 64)
+            .is_some_and(|w| w >> (position % 64) & 1 == 1)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The work references a usage filter names, as positions in activities and events.
+#[derive(Debug, Clone)]
+struct ReferenceSet {
+    activities: PositionSet,
+    events: PositionSet,
+}
+
+impl ReferenceSet {
+    fn contains(&self, reference: WorkRef) -> bool {
+        match reference {
+            WorkRef::Activity(i) => self.activities.contains(i),
+            WorkRef::Event(i) => self.events.contains(i),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.activities.is_empty() && self.events.is_empty()
+    }
+}
+
 /// The filters of a usage list resolved against the generator's indices.
 struct UsageSource<'a> {
     store: &'a UsageStore,
     filter: &'a ListFilter,
     range: Range<u64>,
-    /// Seeded rows cannot match (a filter names something the generator never books).
+    /// Seeded rows cannot match (a filter names only things the generator never books).
     seeded_excluded: bool,
-    resource: Option<u32>,
-    company: Option<u32>,
-    reference: Option<WorkRef>,
+    resources: Option<PositionSet>,
+    companies: Option<PositionSet>,
+    references: Option<ReferenceSet>,
     status: Option<ApprovalStatus>,
+    /// With `ids`: the named rows' positions (seeded indices decoded from the ids, then created
+    /// rows after the seeded ones), ascending. Paging walks these, never the whole table.
+    named: Option<Vec<u64>>,
     /// Only the window (and deletions) restrict seeded rows: counts are arithmetic.
     trivial: bool,
 }
@@ -293,49 +409,63 @@ impl<'a> UsageSource<'a> {
             let floor = generator.index_range(Some(since.date_naive() - Duration::days(2)), None);
             range.start = range.start.max(floor.start).min(range.end);
         }
-        let mut excluded = false;
-        let resource = filter.resource_id.map(|id| {
-            let found = generator.resources.iter().position(|r| r.id == id);
-            excluded |= found.is_none();
-            found.unwrap_or(0) as u32
+        let resources = filter
+            .resource_id
+            .as_ref()
+            .map(|ids| PositionSet::of(generator.resources.iter().map(|r| r.id), ids));
+        let companies = filter
+            .company_id
+            .as_ref()
+            .map(|ids| PositionSet::of(generator.company_ids.iter().copied(), ids));
+        let references = filter.work_reference_id.as_ref().map(|ids| ReferenceSet {
+            activities: PositionSet::of(generator.activity_ids.iter().copied(), ids),
+            events: PositionSet::of(generator.event_ids.iter().copied(), ids),
         });
-        let company = filter.company_id.map(|id| {
-            let found = generator.company_ids.iter().position(|c| *c == id);
-            excluded |= found.is_none();
-            found.unwrap_or(0) as u32
-        });
-        let reference = filter.work_reference_id.map(|id| {
-            if let Some(i) = generator.activity_ids.iter().position(|a| *a == id) {
-                WorkRef::Activity(i as u32)
-            } else if let Some(i) = generator.event_ids.iter().position(|e| *e == id) {
-                WorkRef::Event(i as u32)
-            } else {
-                excluded = true;
-                WorkRef::Activity(u32::MAX)
-            }
-        });
+        let seeded_excluded = resources.as_ref().is_some_and(PositionSet::is_empty)
+            || companies.as_ref().is_some_and(PositionSet::is_empty)
+            || references.as_ref().is_some_and(ReferenceSet::is_empty);
         let status = filter
             .approval_status
             .as_deref()
             .and_then(|s| ApprovalStatus::ALL.into_iter().find(|a| a.as_str() == s));
+        let named = filter.ids.as_ref().map(|ids| {
+            // A usage id encodes its row index: decode, do not scan. Created rows are few.
+            let seeded_len = store.seeded_len();
+            let mut positions: Vec<u64> =
+                ids.iter().filter_map(|id| generator.index_of(id)).collect();
+            positions.extend(
+                store
+                    .created
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| ids.contains(u.id))
+                    .map(|(j, _)| seeded_len + j as u64),
+            );
+            positions.sort_unstable();
+            positions.dedup();
+            positions
+        });
         let trivial = filter.updated_since.is_none()
-            && resource.is_none()
-            && company.is_none()
-            && reference.is_none()
-            && status.is_none();
+            && resources.is_none()
+            && companies.is_none()
+            && references.is_none()
+            && status.is_none()
+            && named.is_none();
         UsageSource {
             store,
             filter,
             range,
-            seeded_excluded: excluded,
-            resource,
-            company,
-            reference,
+            seeded_excluded,
+            resources,
+            companies,
+            references,
             status,
+            named,
             trivial,
         }
     }
 
+    /// Whether seeded row `index` (inside the range) matches.
     fn seeded_matches(&self, index: u64) -> bool {
         if self.store.deleted.contains(&index) {
             return false;
@@ -345,17 +475,38 @@ impl<'a> UsageSource<'a> {
         }
         let generator = &self.store.generator;
         let core = generator.core(index);
-        self.resource.is_none_or(|r| r == core.resource)
+        self.resources
+            .as_ref()
+            .is_none_or(|r| r.contains(core.resource))
             && self
-                .company
-                .is_none_or(|c| c == generator.resource(&core).company)
-            && self.reference.is_none_or(|r| r == core.reference)
+                .companies
+                .as_ref()
+                .is_none_or(|c| c.contains(generator.resource(&core).company))
+            && self
+                .references
+                .as_ref()
+                .is_none_or(|r| r.contains(core.reference))
             && self.status.is_none_or(|s| s == core.status)
             && self.filter.updated(generator.updated_at(&core))
     }
 
     fn created_matches(&self, usage: &ResourceUsage) -> bool {
-        self.filter.updated(usage.updated_at) && usage.passes(self.filter)
+        self.filter.updated(usage.updated_at)
+            && self.filter.named(usage.id)
+            && usage.passes(self.filter)
+    }
+
+    /// Whether the row at any position (seeded or created) matches.
+    fn position_matches(&self, position: u64) -> bool {
+        let seeded_len = self.store.seeded_len();
+        if position < seeded_len {
+            !self.seeded_excluded && self.range.contains(&position) && self.seeded_matches(position)
+        } else {
+            usize::try_from(position - seeded_len)
+                .ok()
+                .and_then(|j| self.store.created.get(j))
+                .is_some_and(|u| self.created_matches(u))
+        }
     }
 
     fn deleted_in(&self, range: Range<u64>) -> u64 {
@@ -377,6 +528,15 @@ impl<'a> UsageSource<'a> {
 
 impl Source for UsageSource<'_> {
     fn scan(&self, from: u64) -> Box<dyn Iterator<Item = u64> + '_> {
+        if let Some(named) = &self.named {
+            let start = first_at_or_after(named, from);
+            return Box::new(
+                named[start..]
+                    .iter()
+                    .copied()
+                    .filter(move |p| self.position_matches(*p)),
+            );
+        }
         let seeded_len = self.store.seeded_len();
         let seeded: Box<dyn Iterator<Item = u64>> = if self.seeded_excluded {
             Box::new(std::iter::empty())
@@ -398,6 +558,7 @@ impl Source for UsageSource<'_> {
 
     fn count(&self) -> u64 {
         if !self.trivial {
+            // Includes `ids`: at most 100 named positions to test.
             return self.scan(0).count() as u64;
         }
         let created = self
@@ -461,10 +622,7 @@ fn with_source<R>(
 ) -> R {
     macro_rules! vec_source {
         ($field:ident) => {
-            f(&VecSource {
-                items: data.$field.as_slice(),
-                filter,
-            })
+            f(&VecSource::new(data.$field.as_slice(), filter))
         };
     }
     match collection {
@@ -720,14 +878,14 @@ macro_rules! collection_endpoints {
                 path = $list_path,
                 tag = $tag,
                 description = concat!("Lists the project's ", $tag, ". Filters: ", $filters,
-                    ". Page-number style answers a JSON array with `Link` (rel=\"next\") and `X-Total-Count`; continuation style answers `{\"items\": [...], \"_links\": {\"next\": {\"href\"}}}`."),
+                    ". `ids` and every id-valued filter take a comma-separated list of up to 100 UUIDs; a record matches any of them, so one paged call fetches many records, or the children of many parents (for batching loaders). Page-number style answers a JSON array with `Link` (rel=\"next\") and `X-Total-Count`; continuation style answers `{\"items\": [...], \"_links\": {\"next\": {\"href\"}}}`."),
                 params(("project_id" = Uuid, Path, description = "Project id"), ListParams),
                 responses(
                     (status = 200, description = "A page of records", body = [$ty]),
-                    (status = 400, description = "Unknown or unparseable parameter, tampered continuation token", body = ErrorBody),
+                    (status = 400, description = "Unknown or unparseable parameter, an empty or malformed UUID in an id list, tampered continuation token", body = ErrorBody),
                     (status = 401, description = "Missing or unknown token", body = ErrorBody),
                     (status = 404, description = "Unknown project, or another project's", body = ErrorBody),
-                    (status = 422, description = "Invalid filter value, window over 62 days, page size over 200", body = ErrorBody),
+                    (status = 422, description = "Invalid filter value, window over 62 days, page size over 200, more than 100 ids in a list", body = ErrorBody),
                     (status = 429, description = "Rate limited (`Retry-After`)", body = ErrorBody),
                     (status = 503, description = "Too many concurrent requests on a heavy collection (`Retry-After`)", body = ErrorBody),
                 ),
@@ -779,21 +937,111 @@ macro_rules! collection_endpoints {
 }
 
 collection_endpoints! {
-    Activities, Activity, list_activities, get_activity, "/projects/{project_id}/activities", "/projects/{project_id}/activities/{id}", "activities", "updated_since, tag";
-    Events, Event, list_events, get_event, "/projects/{project_id}/events", "/projects/{project_id}/events/{id}", "events", "updated_since, activity_id";
-    People, Person, list_people, get_person, "/projects/{project_id}/people", "/projects/{project_id}/people/{id}", "people", "updated_since";
-    Equipment, Equipment, list_equipment, get_equipment, "/projects/{project_id}/equipment", "/projects/{project_id}/equipment/{id}", "equipment", "updated_since, company_id";
-    OtherResources, OtherResource, list_other_resources, get_other_resource, "/projects/{project_id}/other_resources", "/projects/{project_id}/other_resources/{id}", "other_resources", "updated_since";
-    ResourceAssignments, ResourceAssignment, list_resource_assignments, get_resource_assignment, "/projects/{project_id}/resource_assignments", "/projects/{project_id}/resource_assignments/{id}", "resource_assignments", "updated_since, resource_id, company_id";
-    Companies, Company, list_companies, get_company, "/projects/{project_id}/companies", "/projects/{project_id}/companies/{id}", "companies", "updated_since";
-    WorkRoles, WorkRole, list_work_roles, get_work_role, "/projects/{project_id}/work_roles", "/projects/{project_id}/work_roles/{id}", "work_roles", "updated_since";
-    UsageCodes, UsageCode, list_usage_codes, get_usage_code, "/projects/{project_id}/usage_codes", "/projects/{project_id}/usage_codes/{id}", "usage_codes", "updated_since";
-    RateCodes, RateCode, list_rate_codes, get_rate_code, "/projects/{project_id}/rate_codes", "/projects/{project_id}/rate_codes/{id}", "rate_codes", "updated_since";
-    ApplicableRates, ApplicableRate, list_applicable_rates, get_applicable_rate, "/projects/{project_id}/applicable_rates", "/projects/{project_id}/applicable_rates/{id}", "applicable_rates", "updated_since, resource_id";
-    ResourceUsages, ResourceUsage, list_resource_usages, get_resource_usage, "/projects/{project_id}/resource_usages", "/projects/{project_id}/resource_usages/{id}", "resource_usages", "updated_since, from/to (work_date, at most 62 days), work_reference_id, resource_id, company_id, approval_status";
-    Attendance, Attendance, list_attendance, get_attendance, "/projects/{project_id}/attendance", "/projects/{project_id}/attendance/{id}", "attendance", "updated_since, from/to (work_date, at most 62 days), resource_id (the person), company_id";
-    Dockets, Docket, list_dockets, get_docket, "/projects/{project_id}/dockets", "/projects/{project_id}/dockets/{id}", "dockets", "updated_since, from/to (docket_date, at most 62 days), company_id, approval_status (the docket status)";
-    Competencies, Competency, list_competencies, get_competency, "/projects/{project_id}/competencies", "/projects/{project_id}/competencies/{id}", "competencies", "updated_since, resource_id (the person)";
-    ProgressEntries, ProgressEntry, list_progress_entries, get_progress_entry, "/projects/{project_id}/progress_entries", "/projects/{project_id}/progress_entries/{id}", "progress_entries", "updated_since, from/to (progress_date, at most 62 days), activity_id";
-    Attachments, Attachment, list_attachments, get_attachment, "/projects/{project_id}/attachments", "/projects/{project_id}/attachments/{id}", "attachments", "updated_since, parent_id";
+    Activities, Activity, list_activities, get_activity, "/projects/{project_id}/activities", "/projects/{project_id}/activities/{id}", "activities", "ids, updated_since, tag";
+    Events, Event, list_events, get_event, "/projects/{project_id}/events", "/projects/{project_id}/events/{id}", "events", "ids, updated_since, activity_id";
+    People, Person, list_people, get_person, "/projects/{project_id}/people", "/projects/{project_id}/people/{id}", "people", "ids, updated_since";
+    Equipment, Equipment, list_equipment, get_equipment, "/projects/{project_id}/equipment", "/projects/{project_id}/equipment/{id}", "equipment", "ids, updated_since, company_id";
+    OtherResources, OtherResource, list_other_resources, get_other_resource, "/projects/{project_id}/other_resources", "/projects/{project_id}/other_resources/{id}", "other_resources", "ids, updated_since";
+    ResourceAssignments, ResourceAssignment, list_resource_assignments, get_resource_assignment, "/projects/{project_id}/resource_assignments", "/projects/{project_id}/resource_assignments/{id}", "resource_assignments", "ids, updated_since, resource_id, company_id";
+    Companies, Company, list_companies, get_company, "/projects/{project_id}/companies", "/projects/{project_id}/companies/{id}", "companies", "ids, updated_since";
+    WorkRoles, WorkRole, list_work_roles, get_work_role, "/projects/{project_id}/work_roles", "/projects/{project_id}/work_roles/{id}", "work_roles", "ids, updated_since";
+    UsageCodes, UsageCode, list_usage_codes, get_usage_code, "/projects/{project_id}/usage_codes", "/projects/{project_id}/usage_codes/{id}", "usage_codes", "ids, updated_since";
+    RateCodes, RateCode, list_rate_codes, get_rate_code, "/projects/{project_id}/rate_codes", "/projects/{project_id}/rate_codes/{id}", "rate_codes", "ids, updated_since";
+    ApplicableRates, ApplicableRate, list_applicable_rates, get_applicable_rate, "/projects/{project_id}/applicable_rates", "/projects/{project_id}/applicable_rates/{id}", "applicable_rates", "ids, updated_since, resource_id";
+    ResourceUsages, ResourceUsage, list_resource_usages, get_resource_usage, "/projects/{project_id}/resource_usages", "/projects/{project_id}/resource_usages/{id}", "resource_usages", "ids, updated_since, from/to (work_date, at most 62 days), work_reference_id, resource_id, company_id, approval_status";
+    Attendance, Attendance, list_attendance, get_attendance, "/projects/{project_id}/attendance", "/projects/{project_id}/attendance/{id}", "attendance", "ids, updated_since, from/to (work_date, at most 62 days), resource_id (the person), company_id";
+    Dockets, Docket, list_dockets, get_docket, "/projects/{project_id}/dockets", "/projects/{project_id}/dockets/{id}", "dockets", "ids, updated_since, from/to (docket_date, at most 62 days), company_id, approval_status (the docket status)";
+    Competencies, Competency, list_competencies, get_competency, "/projects/{project_id}/competencies", "/projects/{project_id}/competencies/{id}", "competencies", "ids, updated_since, resource_id (the person)";
+    ProgressEntries, ProgressEntry, list_progress_entries, get_progress_entry, "/projects/{project_id}/progress_entries", "/projects/{project_id}/progress_entries/{id}", "progress_entries", "ids, updated_since, from/to (progress_date, at most 62 days), activity_id";
+    Attachments, Attachment, list_attachments, get_attachment, "/projects/{project_id}/attachments", "/projects/{project_id}/attachments/{id}", "attachments", "ids, updated_since, parent_id";
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::{DataSize, SizePreset};
+
+    fn store(usages: u64) -> UsageStore {
+        let size = DataSize::preset(SizePreset::Small).with_usages(usages);
+        crate::data::seed::generate(5, &size).remove(0).usages
+    }
+
+    fn resource_filter(ids: &[Uuid]) -> ListFilter {
+        ListFilter {
+            resource_id: Some(IdList::new(ids.iter().copied())),
+            ..ListFilter::default()
+        }
+    }
+
+    #[test]
+    fn a_resource_list_over_a_million_rows_matches_exactly_its_members_rows() {
+        let store = store(1_000_000);
+        let generator = &store.generator;
+        let resources: Vec<Uuid> = generator
+            .resources
+            .iter()
+            .step_by(7)
+            .take(3)
+            .map(|r| r.id)
+            .collect();
+        let list = resource_filter(&resources);
+        let source = UsageSource::new(&store, &list);
+        let singles: u64 = resources
+            .iter()
+            .map(|r| UsageSource::new(&store, &resource_filter(&[*r])).count())
+            .sum();
+        assert!(singles > 0);
+        assert_eq!(source.count(), singles, "each row has one resource");
+        let first: Vec<u64> = source.scan(0).take(40).collect();
+        assert!(first.windows(2).all(|w| w[0] < w[1]));
+        for index in &first {
+            let core = generator.core(*index);
+            assert!(resources.contains(&generator.resource(&core).id));
+        }
+        assert_eq!(source.nth(39), first.last().copied());
+    }
+
+    #[test]
+    fn ids_of_a_million_rows_are_decoded_not_scanned() {
+        let mut store = store(1_000_000);
+        store.deleted = Arc::new(BTreeSet::from([10]));
+        let generator = Arc::clone(&store.generator);
+        let filter = ListFilter {
+            ids: Some(IdList::new(
+                [999_999, 0, 10, 500_000].map(|i| generator.id_of(i)),
+            )),
+            ..ListFilter::default()
+        };
+        let source = UsageSource::new(&store, &filter);
+        assert_eq!(
+            source.named.as_deref(),
+            Some(&[0, 10, 500_000, 999_999][..])
+        );
+        assert_eq!(source.count(), 3, "the deleted row is not served");
+        assert_eq!(source.nth(1), Some(500_000));
+        assert_eq!(source.scan(500_001).collect::<Vec<_>>(), vec![999_999]);
+        let windowed = ListFilter {
+            from: Some(generator.work_date(&generator.core(400_000))),
+            to: Some(generator.work_date(&generator.core(600_000))),
+            ..filter
+        };
+        let source = UsageSource::new(&store, &windowed);
+        assert_eq!(source.scan(0).collect::<Vec<_>>(), vec![500_000]);
+    }
+
+    #[test]
+    fn a_list_naming_only_unknown_ids_excludes_every_seeded_row() {
+        let store = store(10_000);
+        let filter = ListFilter {
+            work_reference_id: Some(IdList::new([Uuid::from_u128(1), Uuid::from_u128(2)])),
+            company_id: Some(IdList::new([Uuid::from_u128(3)])),
+            ..ListFilter::default()
+        };
+        let source = UsageSource::new(&store, &filter);
+        assert!(source.seeded_excluded);
+        assert_eq!(source.count(), 0);
+    }
 }

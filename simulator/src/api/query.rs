@@ -15,6 +15,8 @@ pub const MAX_WINDOW_DAYS: i64 = 62;
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Largest page size of both pagination styles.
 pub const MAX_PAGE_SIZE: u32 = 200;
+/// Most ids one id-valued filter (or `ids`) may list.
+pub const MAX_IDS: usize = 100;
 
 /// A filter a list endpoint may accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +41,13 @@ pub enum FilterName {
     ActivityId,
     /// `parent_id` (attachments).
     ParentId,
+    /// `ids`: the records with these ids (every collection).
+    Ids,
 }
 
 impl FilterName {
     /// Every filter.
-    pub const ALL: [FilterName; 10] = [
+    pub const ALL: [FilterName; 11] = [
         FilterName::UpdatedSince,
         FilterName::From,
         FilterName::To,
@@ -54,6 +58,7 @@ impl FilterName {
         FilterName::Tag,
         FilterName::ActivityId,
         FilterName::ParentId,
+        FilterName::Ids,
     ];
 
     /// The query-string name.
@@ -69,12 +74,53 @@ impl FilterName {
             FilterName::Tag => "tag",
             FilterName::ActivityId => "activity_id",
             FilterName::ParentId => "parent_id",
+            FilterName::Ids => "ids",
         }
     }
 
     fn parse(name: &str) -> Option<FilterName> {
         FilterName::ALL.into_iter().find(|f| f.as_str() == name)
     }
+}
+
+/// The value of an id-valued filter: 1 to [`MAX_IDS`] UUIDs, sorted and without repeats. A
+/// record matches when its field equals any of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdList(Vec<Uuid>);
+
+impl IdList {
+    /// A list of the given ids (sorted, repeats dropped).
+    pub fn new(ids: impl IntoIterator<Item = Uuid>) -> Self {
+        let mut ids: Vec<Uuid> = ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        IdList(ids)
+    }
+
+    /// Whether `id` is in the list (a binary search: no allocation).
+    pub fn contains(&self, id: Uuid) -> bool {
+        self.0.binary_search(&id).is_ok()
+    }
+
+    /// The ids, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// Number of distinct ids.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Always false for a parsed list (an empty element is refused).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Whether a record's field passes an optional id-valued filter.
+pub fn id_matches(want: Option<&IdList>, have: Uuid) -> bool {
+    want.is_none_or(|w| w.contains(have))
 }
 
 /// The filters of one list request (validated against the collection).
@@ -86,20 +132,22 @@ pub struct ListFilter {
     pub from: Option<NaiveDate>,
     /// `to`.
     pub to: Option<NaiveDate>,
-    /// `work_reference_id`.
-    pub work_reference_id: Option<Uuid>,
-    /// `resource_id`.
-    pub resource_id: Option<Uuid>,
-    /// `company_id`.
-    pub company_id: Option<Uuid>,
+    /// `work_reference_id` (any of the listed ids).
+    pub work_reference_id: Option<IdList>,
+    /// `resource_id` (any of the listed ids).
+    pub resource_id: Option<IdList>,
+    /// `company_id` (any of the listed ids).
+    pub company_id: Option<IdList>,
     /// `approval_status`, as given (checked against the collection's statuses).
     pub approval_status: Option<String>,
     /// `tag`.
     pub tag: Option<String>,
-    /// `activity_id`.
-    pub activity_id: Option<Uuid>,
-    /// `parent_id`.
-    pub parent_id: Option<Uuid>,
+    /// `activity_id` (any of the listed ids).
+    pub activity_id: Option<IdList>,
+    /// `parent_id` (any of the listed ids).
+    pub parent_id: Option<IdList>,
+    /// `ids`: only the records with these ids.
+    pub ids: Option<IdList>,
 }
 
 impl ListFilter {
@@ -111,6 +159,11 @@ impl ListFilter {
     /// Whether a record changed at `updated_at` passes `updated_since`.
     pub fn updated(&self, updated_at: DateTime<Utc>) -> bool {
         self.updated_since.is_none_or(|since| updated_at >= since)
+    }
+
+    /// Whether a record's own id passes `ids`.
+    pub fn named(&self, id: Uuid) -> bool {
+        id_matches(self.ids.as_ref(), id)
     }
 
     /// Days covered by the window (0 without one).
@@ -164,22 +217,26 @@ pub struct ListParams {
     from: Option<NaiveDate>,
     /// Last day (inclusive) of a dated collection; with `from`, at most 62 days.
     to: Option<NaiveDate>,
-    /// Usages booked against this activity or event.
-    work_reference_id: Option<Uuid>,
-    /// Records of this resource (usages, assignments, rates; the person for attendance and
-    /// competencies).
-    resource_id: Option<Uuid>,
-    /// Records of this company.
-    company_id: Option<Uuid>,
+    /// Only the records with these ids: a comma-separated list of up to 100 record ids
+    /// (repeats count once). The records come in the collection's stable order, paged like any
+    /// list; ids that name no record (or one filtered out) are skipped. All lists.
+    ids: Option<String>,
+    /// Usages booked against any of these activities or events (comma-separated, up to 100).
+    work_reference_id: Option<String>,
+    /// Records of any of these resources (usages, assignments, rates; the person for
+    /// attendance and competencies). Comma-separated, up to 100.
+    resource_id: Option<String>,
+    /// Records of any of these companies (comma-separated, up to 100).
+    company_id: Option<String>,
     /// Usages: `unapproved`, `submitted`, `approved`, `rejected`; dockets: `submitted`,
     /// `received`, `rejected`, `approved`.
     approval_status: Option<String>,
     /// Activities carrying this tag.
     tag: Option<String>,
-    /// Events or progress entries of this activity.
-    activity_id: Option<Uuid>,
-    /// Attachments of this activity or event.
-    parent_id: Option<Uuid>,
+    /// Events or progress entries of any of these activities (comma-separated, up to 100).
+    activity_id: Option<String>,
+    /// Attachments of any of these activities or events (comma-separated, up to 100).
+    parent_id: Option<String>,
     /// Page-number style: 1-based page (default 1).
     page: Option<u64>,
     /// Page-number style: page size (default 50, max 200).
@@ -194,8 +251,47 @@ pub struct ListParams {
     continuation_token: Option<String>,
 }
 
-fn parse_uuid(name: &str, value: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(value).map_err(|_| ApiError::invalid_parameter(name, value, "a UUID"))
+/// Parses a comma-separated list of 1 to [`MAX_IDS`] UUIDs (spaces around an element are
+/// ignored). Over the limit is 422; an empty or malformed element is 400, naming it.
+fn parse_id_list(name: &str, value: &str) -> ApiResult<IdList> {
+    const EXPECTED: &str = "a comma-separated list of up to 100 UUIDs";
+    let given = value.split(',').count();
+    if given > MAX_IDS {
+        return Err(ApiError::validation(
+            format!("`{name}` lists {given} ids; at most {MAX_IDS} are allowed"),
+            json!({"parameter": name, "max": MAX_IDS, "given": given}),
+        ));
+    }
+    let mut ids = Vec::with_capacity(given);
+    for (position, element) in value.split(',').enumerate() {
+        let element = element.trim();
+        if element.is_empty() {
+            return Err(ApiError::new(
+                http::StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                format!("query parameter `{name}` has an empty element at position {position}"),
+            )
+            .with_details(
+                json!({"parameter": name, "value": element, "position": position,
+                "expected": EXPECTED}),
+            ));
+        }
+        let id = Uuid::parse_str(element).map_err(|_| {
+            ApiError::new(
+                http::StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                format!(
+                    "query parameter `{name}`: `{element}` (position {position}) is not a UUID"
+                ),
+            )
+            .with_details(
+                json!({"parameter": name, "value": element, "position": position,
+                "expected": EXPECTED}),
+            )
+        })?;
+        ids.push(id);
+    }
+    Ok(IdList::new(ids))
 }
 
 fn parse_date(name: &str, value: &str) -> ApiResult<NaiveDate> {
@@ -299,12 +395,13 @@ pub fn parse_list_query(
             FilterName::From => filter.from = Some(parse_date(name, value)?),
             FilterName::To => filter.to = Some(parse_date(name, value)?),
             FilterName::WorkReferenceId => {
-                filter.work_reference_id = Some(parse_uuid(name, value)?)
+                filter.work_reference_id = Some(parse_id_list(name, value)?)
             }
-            FilterName::ResourceId => filter.resource_id = Some(parse_uuid(name, value)?),
-            FilterName::CompanyId => filter.company_id = Some(parse_uuid(name, value)?),
-            FilterName::ActivityId => filter.activity_id = Some(parse_uuid(name, value)?),
-            FilterName::ParentId => filter.parent_id = Some(parse_uuid(name, value)?),
+            FilterName::ResourceId => filter.resource_id = Some(parse_id_list(name, value)?),
+            FilterName::CompanyId => filter.company_id = Some(parse_id_list(name, value)?),
+            FilterName::ActivityId => filter.activity_id = Some(parse_id_list(name, value)?),
+            FilterName::ParentId => filter.parent_id = Some(parse_id_list(name, value)?),
+            FilterName::Ids => filter.ids = Some(parse_id_list(name, value)?),
             FilterName::ApprovalStatus => filter.approval_status = Some(value.clone()),
             FilterName::Tag => filter.tag = Some(value.clone()),
         }
@@ -408,5 +505,62 @@ mod tests {
                 token: None
             }
         );
+    }
+
+    const IDS: [FilterName; 2] = [FilterName::Ids, FilterName::ResourceId];
+
+    fn uuids(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| Uuid::from_u128(i as u128 + 1).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn an_id_list_keeps_each_id_once_and_matches_any_of_them() {
+        let ids = uuids(3);
+        let query = format!("ids={},{}, {}", ids[2], ids[0], ids[2]);
+        let parsed = parse_list_query(Some(&query), &IDS, PaginationStyle::PageNumber).unwrap();
+        let list = parsed.filter.ids.unwrap();
+        assert_eq!(list.len(), 2);
+        assert!(list.contains(Uuid::from_u128(1)) && list.contains(Uuid::from_u128(3)));
+        assert!(!list.contains(Uuid::from_u128(2)));
+        assert_eq!(
+            parsed.other_pairs[0].0, "ids",
+            "the raw value binds tokens and links"
+        );
+    }
+
+    #[test]
+    fn a_hundred_ids_are_accepted_and_a_hundred_and_one_refused() {
+        let ok = format!("resource_id={}", uuids(100).join(","));
+        assert!(parse_list_query(Some(&ok), &IDS, PaginationStyle::PageNumber).is_ok());
+        let over = format!("resource_id={}", uuids(101).join(","));
+        let err = parse_list_query(Some(&over), &IDS, PaginationStyle::PageNumber).unwrap_err();
+        assert_eq!(err.status, http::StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err.code, "validation_failed");
+        assert_eq!(
+            err.details,
+            json!({"parameter": "resource_id", "max": 100, "given": 101})
+        );
+    }
+
+    #[test]
+    fn an_empty_or_malformed_element_is_refused_and_named() {
+        let id = &uuids(1)[0];
+        for (value, bad, position) in [
+            (format!("{id},nope"), "nope", 1),
+            (format!("{id},,{id}"), "", 1),
+            (format!("{id},"), "", 1),
+            (String::new(), "", 0),
+        ] {
+            let query = format!("ids={value}");
+            let err =
+                parse_list_query(Some(&query), &IDS, PaginationStyle::PageNumber).unwrap_err();
+            assert_eq!(err.status, http::StatusCode::BAD_REQUEST, "{value}");
+            assert_eq!(err.code, "invalid_parameter", "{value}");
+            assert_eq!(err.details["parameter"], "ids");
+            assert_eq!(err.details["value"], bad, "{value}");
+            assert_eq!(err.details["position"], position, "{value}");
+        }
     }
 }

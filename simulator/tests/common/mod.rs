@@ -123,3 +123,62 @@ pub async fn error_code(response: reqwest::Response) -> String {
         .expect("error.code")
         .to_owned()
 }
+
+/// Ids of every record, following the page-number `Link` headers.
+pub async fn by_page_number(h: &Harness, path: &str, per_page: u32) -> Vec<String> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut url = Some(h.url(&format!("{path}{sep}per_page={per_page}")));
+    let mut ids = Vec::new();
+    let mut total = None;
+    while let Some(u) = url.take() {
+        let response = h.get(&u, &h.read).await;
+        assert_eq!(response.status(), 200, "{u}");
+        total = response.headers().get("x-total-count").map(|v| {
+            v.to_str()
+                .expect("well-formed answer")
+                .parse::<usize>()
+                .expect("well-formed answer")
+        });
+        url = next_link(response.headers()).map(|p| h.root(&p));
+        let page: Vec<Value> = response.json().await.expect("well-formed answer");
+        assert!(page.len() <= per_page as usize);
+        ids.extend(
+            page.iter()
+                .map(|v| v["id"].as_str().expect("well-formed answer").to_owned()),
+        );
+    }
+    assert_eq!(
+        Some(ids.len()),
+        total,
+        "X-Total-Count matches the records served"
+    );
+    ids
+}
+
+/// Ids of every record, following `_links.next.href`.
+pub async fn by_continuation(h: &Harness, path: &str, page_size: u32) -> Vec<String> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut url = Some(h.url(&format!("{path}{sep}pageSize={page_size}")));
+    let mut ids = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(u) = url.take() {
+        let response = h.get(&u, &h.read).await;
+        assert_eq!(response.status(), 200, "{u}");
+        let body: Value = response.json().await.expect("well-formed answer");
+        let items = body["items"].as_array().expect("well-formed answer");
+        assert!(items.len() <= page_size as usize);
+        ids.extend(
+            items
+                .iter()
+                .map(|v| v["id"].as_str().expect("well-formed answer").to_owned()),
+        );
+        url = body["_links"]["next"]["href"].as_str().map(|p| h.root(p));
+        if let Some(next) = &url {
+            assert!(seen.insert(next.clone()), "paging loops back to {next}");
+        }
+        if url.is_some() {
+            assert!(!items.is_empty(), "a page with a next link is not empty");
+        }
+    }
+    ids
+}
