@@ -1,6 +1,9 @@
 //! sea-orm entities, one module per table.
 
+pub mod access_request_comments;
+pub mod access_requests;
 pub mod app_keys;
 pub mod audit_log;
 pub mod sessions;
 pub mod users;
+pub mod vault_records;
