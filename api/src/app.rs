@@ -12,12 +12,14 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::AccessRequests;
 use crate::auth::app_keys::KeyVerifier;
 use crate::auth::throttle::LoginThrottle;
 use crate::background::Background;
 use crate::config::Config;
 use crate::http::AppState;
 use crate::services::Services;
+use crate::vault::Vault;
 
 /// A built app, ready to serve.
 #[derive(Debug)]
@@ -40,9 +42,34 @@ impl App {
         crate::db::migrate(&db)
             .await
             .context("cannot apply the database migrations")?;
+        let drafts = crate::access::Drafts::load(config.templates.override_dir.as_deref())
+            .context("cannot load the document templates")?;
+        let vault = Arc::new(
+            Vault::new(
+                db.clone(),
+                config.vault_key.as_ref(),
+                config.vault.expiry_warning_days,
+            )
+            .map_err(|problem| anyhow::anyhow!("`vault_key` {problem}"))?,
+        );
+        if !vault.has_key() {
+            tracing::warn!(
+                "no vault_key configured (GATEHOUSE_VAULT_KEY): tokens and dataclip credentials cannot be recorded"
+            );
+        }
+        let keys = KeyVerifier::new(db.clone());
+        let access = AccessRequests::new(
+            db.clone(),
+            config.access.policy(),
+            Arc::new(drafts),
+            vault.clone(),
+            keys.clone(),
+        );
         let auth = &config.auth;
         let services = Arc::new(Services {
-            keys: KeyVerifier::new(db.clone()),
+            keys,
+            vault,
+            access,
             login_throttle: LoginThrottle::new(
                 auth.login_attempts_per_minute,
                 auth.login_attempts_per_minute_per_ip,

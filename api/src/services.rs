@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::access::AccessRequests;
 use crate::auth::app_keys::KeyVerifier;
 use crate::auth::throttle::LoginThrottle;
 use crate::background::Background;
 use crate::config::Config;
+use crate::vault::Vault;
 
 /// Gatehouse's services.
 #[derive(Debug)]
@@ -22,4 +24,9 @@ pub struct Services {
     pub login_throttle: LoginThrottle,
     /// Background tasks, drained on shutdown.
     pub background: Background,
+    /// The vault of issued tokens and dataclip credentials (also the upstream client's
+    /// `TokenSource`).
+    pub vault: Arc<Vault>,
+    /// Access requests: assessment, review, drafts, tokens and keys bound to them.
+    pub access: AccessRequests,
 }
