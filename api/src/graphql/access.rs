@@ -363,6 +363,8 @@ impl AccessMutation {
     /// Records the token Bentley issued for one of the request's projects; the first moves
     /// the request to `TOKEN_ISSUED`, a later one rotates the token (reviewers).
     #[graphql(guard = "RoleGuard(Role::Reviewer)")]
+    // The Rust arguments are the GraphQL field's arguments, one by one.
+    #[allow(clippy::too_many_arguments)]
     async fn record_issued_token(
         &self,
         ctx: &Context<'_>,
