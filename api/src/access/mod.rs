@@ -642,11 +642,7 @@ impl AccessRequests {
 
     /// The app keys bound to a request.
     pub async fn app_keys(&self, request_id: Uuid) -> Result<Vec<AppKeyInfo>, AccessError> {
-        let keys = app_keys::list(&self.db).await?;
-        Ok(keys
-            .into_iter()
-            .filter(|k| k.access_request_id == Some(request_id))
-            .collect())
+        Ok(app_keys::list_for_request(&self.db, request_id).await?)
     }
 
     /// Records the token Bentley issued for one of the request's projects (a reviewer's

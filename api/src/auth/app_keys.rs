@@ -247,6 +247,21 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<AppKeyInfo>, DbErr> {
         .collect()
 }
 
+/// The keys bound to an access request, newest first.
+pub async fn list_for_request(
+    db: &DatabaseConnection,
+    request_id: Uuid,
+) -> Result<Vec<AppKeyInfo>, DbErr> {
+    app_keys::Entity::find()
+        .filter(app_keys::Column::AccessRequestId.eq(request_id))
+        .order_by_desc(app_keys::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_info)
+        .collect()
+}
+
 /// A key by id.
 pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<AppKeyInfo>, DbErr> {
     app_keys::Entity::find_by_id(id)

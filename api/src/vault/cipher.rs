@@ -20,6 +20,11 @@ const NONCE_LEN: usize = 12;
 #[error("the ciphertext does not decrypt: wrong key, tampered record or record moved")]
 pub struct DecryptError;
 
+/// Why a secret could not be encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the secret could not be encrypted")]
+pub struct EncryptError;
+
 /// The vault's cipher. Its `Debug` never shows the key.
 #[derive(Clone)]
 pub struct Cipher {
@@ -41,11 +46,14 @@ impl Cipher {
     }
 
     /// Encrypts `plaintext` bound to `associated_data`; returns base64 of nonce ‖ ciphertext ‖
-    /// tag.
-    pub fn encrypt(&self, plaintext: &[u8], associated_data: &[u8]) -> String {
+    /// tag. (AES-GCM fails only on inputs over 64 GiB.)
+    pub fn encrypt(
+        &self,
+        plaintext: &[u8],
+        associated_data: &[u8],
+    ) -> Result<String, EncryptError> {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
-        // AES-GCM encryption of an in-memory buffer fails only for inputs over 64 GiB.
         let sealed = self
             .aead
             .encrypt(
@@ -55,11 +63,11 @@ impl Cipher {
                     aad: associated_data,
                 },
             )
-            .unwrap_or_default();
+            .map_err(|_| EncryptError)?;
         let mut stored = Vec::with_capacity(NONCE_LEN + sealed.len());
         stored.extend_from_slice(&nonce);
         stored.extend_from_slice(&sealed);
-        STANDARD.encode(stored)
+        Ok(STANDARD.encode(stored))
     }
 
     /// Decrypts what [`Cipher::encrypt`] made with the same associated data.
@@ -90,7 +98,9 @@ mod tests {
     #[test]
     fn a_secret_round_trips_under_its_key_and_associated_data() {
         let cipher = Cipher::new(&KEY);
-        let stored = cipher.encrypt(b"tok_live_123456", b"row-1");
+        let stored = cipher
+            .encrypt(b"tok_live_123456", b"row-1")
+            .expect("encrypts");
         assert!(!stored.contains("tok_live"));
         assert_eq!(
             cipher.decrypt(&stored, b"row-1").expect("decrypts"),
@@ -101,12 +111,17 @@ mod tests {
     #[test]
     fn each_encryption_uses_a_fresh_nonce() {
         let cipher = Cipher::new(&KEY);
-        assert_ne!(cipher.encrypt(b"same", b"a"), cipher.encrypt(b"same", b"a"));
+        assert_ne!(
+            cipher.encrypt(b"same", b"a").expect("encrypts"),
+            cipher.encrypt(b"same", b"a").expect("encrypts")
+        );
     }
 
     #[test]
     fn a_wrong_key_is_refused_rather_than_decrypted_to_garbage() {
-        let stored = Cipher::new(&KEY).encrypt(b"secret", b"row-1");
+        let stored = Cipher::new(&KEY)
+            .encrypt(b"secret", b"row-1")
+            .expect("encrypts");
         assert_eq!(
             Cipher::new(&[8; 32]).decrypt(&stored, b"row-1"),
             Err(DecryptError)
@@ -116,7 +131,7 @@ mod tests {
     #[test]
     fn a_tampered_or_moved_ciphertext_is_refused() {
         let cipher = Cipher::new(&KEY);
-        let stored = cipher.encrypt(b"secret", b"row-1");
+        let stored = cipher.encrypt(b"secret", b"row-1").expect("encrypts");
         let mut bytes = STANDARD.decode(&stored).expect("base64");
         let last = bytes.len() - 1;
         bytes[last] ^= 1;

@@ -25,7 +25,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use uuid::Uuid;
 
-pub use cipher::{Cipher, DecryptError};
+pub use cipher::{Cipher, DecryptError, EncryptError};
 
 use crate::audit::{self, Actor};
 use crate::auth::secrets::sha256_hex;
@@ -84,6 +84,9 @@ pub enum VaultError {
         /// The record.
         record_id: Uuid,
     },
+    /// Encryption failed (only possible for absurdly large inputs).
+    #[error(transparent)]
+    Encrypt(EncryptError),
     /// An input was invalid.
     #[error("{field}: {message}")]
     Invalid {
@@ -104,7 +107,9 @@ impl From<VaultError> for ApiError {
             VaultError::Invalid { field, message } => {
                 ApiError::invalid_field(field, message.clone())
             }
-            VaultError::Undecryptable { .. } => ApiError::internal("vault", &error),
+            VaultError::Undecryptable { .. } | VaultError::Encrypt(_) => {
+                ApiError::internal("vault", &error)
+            }
             VaultError::Db(e) => ApiError::internal("vault", e),
         }
     }
@@ -332,10 +337,12 @@ impl Vault {
 
         let id = Uuid::new_v4();
         let (fingerprint, last_four) = fingerprint(secret);
-        let ciphertext = cipher.encrypt(
-            secret.as_bytes(),
-            &associated_data(new.kind, id, &project_id),
-        );
+        let ciphertext = cipher
+            .encrypt(
+                secret.as_bytes(),
+                &associated_data(new.kind, id, &project_id),
+            )
+            .map_err(VaultError::Encrypt)?;
         let created_by = match actor {
             Actor::User(user) => Some(*user),
             _ => None,
