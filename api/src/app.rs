@@ -12,12 +12,14 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::AccessRequests;
 use crate::auth::app_keys::KeyVerifier;
 use crate::auth::throttle::LoginThrottle;
 use crate::background::Background;
 use crate::config::Config;
 use crate::http::AppState;
 use crate::services::Services;
+use crate::vault::Vault;
 
 /// A built app, ready to serve.
 #[derive(Debug)]
@@ -40,14 +42,39 @@ impl App {
         crate::db::migrate(&db)
             .await
             .context("cannot apply the database migrations")?;
+        let drafts = crate::access::Drafts::load(config.templates.override_dir.as_deref())
+            .context("cannot load the document templates")?;
+        let vault = Arc::new(
+            Vault::new(
+                db.clone(),
+                config.vault_key.as_ref(),
+                config.vault.expiry_warning_days,
+            )
+            .map_err(|problem| anyhow::anyhow!("`vault_key` {problem}"))?,
+        );
+        if !vault.has_key() {
+            tracing::warn!(
+                "no vault_key configured (GATEHOUSE_VAULT_KEY): tokens and dataclip credentials cannot be recorded"
+            );
+        }
+        let keys = KeyVerifier::new(db.clone());
+        let access = AccessRequests::new(
+            db.clone(),
+            config.access.policy(),
+            Arc::new(drafts),
+            vault.clone(),
+            keys.clone(),
+        );
         let auth = &config.auth;
-        let facade = Arc::new(build_facade(&config)?);
+        let facade = Arc::new(build_facade(&config, vault.clone())?);
         let services = Arc::new(Services {
             facade,
             key_limits: crate::facade::limits::KeyRateLimits::new(
                 config.graphql.default_rate_per_minute,
             ),
-            keys: KeyVerifier::new(db.clone()),
+            keys,
+            vault,
+            access,
             login_throttle: LoginThrottle::new(
                 auth.login_attempts_per_minute,
                 auth.login_attempts_per_minute_per_ip,
@@ -117,14 +144,16 @@ impl App {
     }
 }
 
-/// The facade over the configured upstream: tokens from the configuration (the vault joins
-/// them when it holds tokens), calls reported to metrics.
-fn build_facade(config: &Config) -> anyhow::Result<crate::facade::Facade> {
+/// The facade over the configured upstream: tokens from the vault first, then from the
+/// configuration; calls reported to metrics.
+fn build_facade(config: &Config, vault: Arc<Vault>) -> anyhow::Result<crate::facade::Facade> {
     use crate::upstream::observer::{MetricsObserver, Observers};
-    use crate::upstream::tokens::ConfigTokens;
+    use crate::upstream::tokens::{ChainedTokens, ConfigTokens};
     let profile = Arc::new(config.upstream.clone());
-    let tokens: Arc<dyn crate::upstream::tokens::TokenSource> =
-        Arc::new(ConfigTokens::new(config.upstream.tokens.clone()));
+    let tokens: Arc<dyn crate::upstream::tokens::TokenSource> = Arc::new(ChainedTokens(vec![
+        vault,
+        Arc::new(ConfigTokens::new(config.upstream.tokens.clone())),
+    ]));
     let observers = Arc::new(Observers(vec![Arc::new(MetricsObserver)]));
     let client = crate::upstream::UpstreamClient::over_http(profile, tokens.clone(), observers)
         .context("cannot build the upstream HTTP client")?;

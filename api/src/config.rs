@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use gatehouse_compliance::AssessmentPolicy;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -44,6 +45,15 @@ pub struct Config {
     pub upstream: crate::upstream::UpstreamProfile,
     /// The read cache in front of the upstream.
     pub cache: crate::cache::CacheConfig,
+    /// The thresholds of access-request assessments.
+    pub access: AccessConfig,
+    /// The document templates (support-request drafts, dataclip requests).
+    pub templates: TemplatesConfig,
+    /// The vault of issued tokens and dataclip credentials.
+    pub vault: VaultConfig,
+    /// The key that encrypts the vault: base64 of 32 random bytes (`GATEHOUSE_VAULT_KEY`).
+    /// Without it Gatehouse starts, but refuses to store secrets. Redacted in `Debug`.
+    pub vault_key: Option<VaultKey>,
 }
 
 impl Default for Config {
@@ -57,6 +67,10 @@ impl Default for Config {
             auth: AuthConfig::default(),
             upstream: crate::upstream::UpstreamProfile::default(),
             cache: crate::cache::CacheConfig::default(),
+            access: AccessConfig::default(),
+            templates: TemplatesConfig::default(),
+            vault: VaultConfig::default(),
+            vault_key: None,
         }
     }
 }
@@ -187,6 +201,116 @@ impl Default for AuthConfig {
     }
 }
 
+/// The thresholds of an access-request assessment (`compliance::AssessmentPolicy`). The
+/// defaults are the compliance crate's reading of Bentley's criteria.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    /// Shortest description of a workflow or of the integration's purpose, in characters.
+    pub min_description_chars: usize,
+    /// Records per day from which a workflow is a large data requirement.
+    pub large_records_per_day: u64,
+    /// Bytes per day from which a workflow is a large data requirement.
+    pub large_bytes_per_day: u64,
+    /// Size of one file from which an upload is large, in bytes.
+    pub large_payload_bytes: u64,
+    /// Records per day from which a read-only workflow is bulk reading (→ Dataclips).
+    pub bulk_read_records_per_day: u64,
+    /// Runs per day above which reading a heavy collection is high-frequency polling.
+    pub heavy_poll_max_runs_per_day: u64,
+    /// Average size of a record, in bytes, for the bytes-per-day estimate.
+    pub average_record_bytes: u64,
+    /// Minutes of a day over which on-demand runs spread.
+    pub on_demand_active_minutes: u32,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        let policy = AssessmentPolicy::default();
+        Self {
+            min_description_chars: policy.min_description_chars,
+            large_records_per_day: policy.large_records_per_day,
+            large_bytes_per_day: policy.large_bytes_per_day,
+            large_payload_bytes: policy.large_payload_bytes,
+            bulk_read_records_per_day: policy.bulk_read_records_per_day,
+            heavy_poll_max_runs_per_day: policy.heavy_poll_max_runs_per_day,
+            average_record_bytes: policy.average_record_bytes,
+            on_demand_active_minutes: policy.on_demand_active_minutes,
+        }
+    }
+}
+
+impl AccessConfig {
+    /// The assessment policy these thresholds make. The upstream facts (page sizes, pace) are
+    /// the compliance crate's defaults, which match the simulator.
+    pub fn policy(&self) -> AssessmentPolicy {
+        AssessmentPolicy {
+            min_description_chars: self.min_description_chars,
+            large_records_per_day: self.large_records_per_day,
+            large_bytes_per_day: self.large_bytes_per_day,
+            large_payload_bytes: self.large_payload_bytes,
+            bulk_read_records_per_day: self.bulk_read_records_per_day,
+            heavy_poll_max_runs_per_day: self.heavy_poll_max_runs_per_day,
+            average_record_bytes: self.average_record_bytes,
+            on_demand_active_minutes: self.on_demand_active_minutes,
+            ..AssessmentPolicy::default()
+        }
+    }
+}
+
+/// Where document templates come from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TemplatesConfig {
+    /// A directory of `.hbs` files that replace the built-in templates of the same name. Each
+    /// is compiled and rendered against a sample at start-up; a bad one stops start-up.
+    pub override_dir: Option<PathBuf>,
+}
+
+/// The vault of issued tokens and dataclip credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VaultConfig {
+    /// Days before a token's expiry from which queries show a warning.
+    pub expiry_warning_days: u32,
+}
+
+impl Default for VaultConfig {
+    fn default() -> Self {
+        Self {
+            expiry_warning_days: 30,
+        }
+    }
+}
+
+/// The vault's encryption key: base64 of 32 bytes. Never shown in `Debug`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct VaultKey(SecretString);
+
+impl VaultKey {
+    /// Wraps a base64 key (checked by [`VaultKey::bytes`]).
+    pub fn new(base64: impl Into<String>) -> Self {
+        Self(SecretString::from(base64.into()))
+    }
+
+    /// The 32 key bytes, or why the value is not a key.
+    pub fn bytes(&self) -> Result<[u8; 32], String> {
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(self.0.expose_secret().trim())
+            .map_err(|_| "is not valid base64".to_owned())?;
+        <[u8; 32]>::try_from(decoded.as_slice())
+            .map_err(|_| format!("must decode to 32 bytes, not {}", decoded.len()))
+    }
+}
+
+impl fmt::Debug for VaultKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VaultKey([REDACTED])")
+    }
+}
+
 /// A database URL whose password never appears in `Debug` or `Display` output.
 #[derive(Clone, Deserialize)]
 #[serde(transparent)]
@@ -305,8 +429,16 @@ impl Config {
                 self.database_url.redacted()
             )));
         }
+        if let Some(key) = &self.vault_key {
+            key.bytes().map_err(|problem| {
+                ConfigError(format!(
+                    "`vault_key` {problem}: give base64 of 32 random bytes (e.g. `openssl rand -base64 32`)"
+                ))
+            })?;
+        }
+        let access = &self.access;
         let graphql = &self.graphql;
-        let checks: [(&str, bool, &str); 11] = [
+        let checks: Vec<(&str, bool, &str)> = vec![
             (
                 "graphql.default_page_size",
                 (1..=graphql.max_page_size).contains(&graphql.default_page_size),
@@ -361,6 +493,36 @@ impl Config {
                 "auth.login_attempts_per_minute",
                 self.auth.login_attempts_per_minute >= 1,
                 "at least 1",
+            ),
+            (
+                "access.min_description_chars",
+                access.min_description_chars >= 1,
+                "at least 1",
+            ),
+            (
+                "access.heavy_poll_max_runs_per_day",
+                access.heavy_poll_max_runs_per_day >= 1,
+                "at least 1",
+            ),
+            (
+                "access.average_record_bytes",
+                access.average_record_bytes >= 1,
+                "at least 1",
+            ),
+            (
+                "access.on_demand_active_minutes",
+                (1..=1440).contains(&access.on_demand_active_minutes),
+                "between 1 and 1440",
+            ),
+            (
+                "access.large_records_per_day",
+                access.large_records_per_day >= 1 && access.bulk_read_records_per_day >= 1,
+                "at least 1 (and so must access.bulk_read_records_per_day)",
+            ),
+            (
+                "vault.expiry_warning_days",
+                self.vault.expiry_warning_days <= 366,
+                "at most 366",
             ),
         ];
         self.upstream.validate().map_err(ConfigError)?;
@@ -488,6 +650,46 @@ mod tests {
     fn the_committed_example_config_is_valid() {
         let example = include_str!("../../config.example.toml");
         Config::from_toml(example, &Overrides::default()).expect("config.example.toml loads");
+    }
+
+    #[test]
+    fn the_access_thresholds_default_to_the_compliance_policy_and_can_be_changed() {
+        let config = Config::from_toml("", &Overrides::default()).expect("defaults are valid");
+        assert_eq!(config.access.policy(), AssessmentPolicy::default());
+        let config = Config::from_toml(
+            "[access]\nbulk_read_records_per_day = 100\n",
+            &Overrides::default(),
+        )
+        .expect("valid");
+        assert_eq!(config.access.policy().bulk_read_records_per_day, 100);
+        let error = Config::from_toml(
+            "[access]\non_demand_active_minutes = 0\n",
+            &Overrides::default(),
+        )
+        .expect_err("zero minutes refused");
+        assert!(
+            error
+                .to_string()
+                .contains("access.on_demand_active_minutes"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_vault_key_must_be_32_bytes_of_base64_and_never_shows_in_debug_output() {
+        let error = Config::from_toml("vault_key = \"c2hvcnQ=\"\n", &Overrides::default())
+            .expect_err("a short key is refused");
+        assert!(error.to_string().contains("`vault_key`"), "{error}");
+        assert!(!error.to_string().contains("c2hvcnQ="), "{error}");
+        let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let config = Config::from_toml(&format!("vault_key = \"{key}\"\n"), &Overrides::default())
+            .expect("a 32-byte key is valid");
+        assert_eq!(
+            config.vault_key.as_ref().map(|k| k.bytes().is_ok()),
+            Some(true)
+        );
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(key), "{shown}");
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub enum ErrorCode {
     UpstreamUnavailable,
     /// SYNCHRO Perform refused the call (its own validation, auth or conflict rules).
     UpstreamRejected,
+    /// The vault has no key configured, so it cannot store or read secrets.
+    VaultLocked,
     /// Something failed inside Gatehouse.
     Internal,
 }
@@ -86,6 +88,7 @@ impl ErrorCode {
             Self::UseDataclips => "USE_DATACLIPS",
             Self::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             Self::UpstreamRejected => "UPSTREAM_REJECTED",
+            Self::VaultLocked => "VAULT_LOCKED",
             Self::Internal => "INTERNAL",
         }
     }
@@ -112,6 +115,7 @@ impl ErrorCode {
             Self::TooCostly | Self::UseDataclips => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UpstreamUnavailable => StatusCode::BAD_GATEWAY,
             Self::UpstreamRejected => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::VaultLocked => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -192,6 +196,21 @@ impl ApiError {
             .with_details(json!({ "fields": [{ "field": field, "message": message }] }))
     }
 
+    /// [`ErrorCode::BadUserInput`] naming every invalid field, as `extensions.fields`:
+    /// `[{field, message}]`. The message lists them all.
+    pub fn invalid_fields(fields: Vec<FieldError>) -> Self {
+        let summary = fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let list: Vec<Value> = fields
+            .iter()
+            .map(|f| json!({ "field": f.field, "message": f.message }))
+            .collect();
+        Self::new(ErrorCode::BadUserInput, summary).with_details(json!({ "fields": list }))
+    }
+
     /// The `extensions` object of this error.
     pub fn extensions(&self) -> serde_json::Map<String, Value> {
         let mut map = serde_json::Map::new();
@@ -244,6 +263,26 @@ impl IntoResponse for ApiError {
             body.extend(details);
         }
         (self.code.status(), Json(json!({ "error": body }))).into_response()
+    }
+}
+
+/// One invalid input field: its path in the input (`workflows[0].syncWindow`) and what is
+/// wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's path, in the client's (camelCase) names.
+    pub field: String,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+impl FieldError {
+    /// An error on `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 

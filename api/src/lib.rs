@@ -4,6 +4,7 @@
 //! `main.rs` is only the command line; everything else lives here so that tests start exactly
 //! the app the binary runs ([`app::spawn`]).
 
+pub mod access;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -19,6 +20,7 @@ pub mod http;
 pub mod services;
 pub mod telemetry;
 pub mod upstream;
+pub mod vault;
 pub mod web;
 
 pub use app::{App, RunningApp, spawn};

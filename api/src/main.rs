@@ -413,6 +413,7 @@ async fn run_key(cli: &Cli, command: &KeyCommand) -> anyhow::Result<()> {
                 cost_budget: *cost_budget,
                 rate_per_minute: *rate_per_minute,
                 pinned_value: None,
+                access_request_id: None,
             };
             let (info, key) = app_keys::create(&conn, &Actor::Cli, new).await?;
             println!("created app key {} ({})", info.name, info.id);

@@ -4,12 +4,14 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::access::AccessRequests;
 use crate::auth::app_keys::KeyVerifier;
 use crate::auth::throttle::LoginThrottle;
 use crate::background::Background;
 use crate::config::Config;
 use crate::facade::Facade;
 use crate::facade::limits::KeyRateLimits;
+use crate::vault::Vault;
 
 /// Gatehouse's services.
 #[derive(Debug)]
@@ -28,4 +30,9 @@ pub struct Services {
     pub facade: Arc<Facade>,
     /// Per-app-key operation rate limits.
     pub key_limits: KeyRateLimits,
+    /// The vault of issued tokens and dataclip credentials (also the upstream client's
+    /// `TokenSource`).
+    pub vault: Arc<Vault>,
+    /// Access requests: assessment, review, drafts, tokens and keys bound to them.
+    pub access: AccessRequests,
 }

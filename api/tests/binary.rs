@@ -40,10 +40,16 @@ fn text(output: &Output) -> String {
 
 /// Starts `gatehouse serve` on port 0 with debug logs to `server.log`; returns it and its URL.
 async fn serve(dir: &Path, args: &[&str]) -> (Child, String) {
+    serve_with_env(dir, args, &[]).await
+}
+
+/// [`serve`] with extra environment variables.
+async fn serve_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
     let log = std::fs::File::create(dir.join("server.log")).expect("log file");
     let mut child = tokio::process::Command::new(BIN)
         .arg("serve")
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
@@ -384,4 +390,205 @@ fn tokio_stream_from(
             yield item;
         }
     }
+}
+
+/// Signs in through the login form; returns the CSRF token of the session.
+async fn sign_in(client: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
+    let hidden = |page: &str| {
+        let marker = "name=\"csrf\" value=\"";
+        let start = page.find(marker).expect("csrf") + marker.len();
+        page[start..start + page[start..].find('"').expect("end")].to_owned()
+    };
+    let page = client
+        .get(format!("{url}/login"))
+        .send()
+        .await
+        .expect("page");
+    let csrf = hidden(&page.text().await.expect("html"));
+    let response = client
+        .post(format!("{url}/login"))
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+        .send()
+        .await
+        .expect("sent");
+    assert!(
+        response.status().is_success() || response.status().is_redirection(),
+        "{}",
+        response.status()
+    );
+    let home = client.get(format!("{url}/")).send().await.expect("home");
+    hidden(&home.text().await.expect("html"))
+}
+
+async fn call(
+    client: &reqwest::Client,
+    url: &str,
+    csrf: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
+    client
+        .post(format!("{url}/graphql"))
+        .header("x-csrf-token", csrf)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn tokens_and_dataclip_passwords_recorded_against_a_running_server_appear_in_no_log_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = ["--database-url", "sqlite://v.db"];
+    let vault_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let token = "SP-tok-logcheck-5e1f0a77-never-logged";
+    let password = "dc-pass-logcheck-91c2-never-logged";
+    let user_password = "a long enough password";
+    for (email, role) in [
+        ("contact@example.com", "contact"),
+        ("reviewer@example.com", "reviewer"),
+    ] {
+        let made = run(
+            dir.path(),
+            &[
+                &[
+                    "user",
+                    "create",
+                    "--email",
+                    email,
+                    "--role",
+                    role,
+                    "--password-stdin",
+                ][..],
+                &db,
+            ]
+            .concat(),
+            &format!("{user_password}\n"),
+        );
+        assert!(made.status.success(), "{}", text(&made));
+    }
+    let (child, url) = serve_with_env(dir.path(), &db, &[("GATEHOUSE_VAULT_KEY", vault_key)]).await;
+    let contact = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let reviewer = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let contact_csrf = sign_in(&contact, &url, "contact@example.com", user_password).await;
+    let reviewer_csrf = sign_in(&reviewer, &url, "reviewer@example.com", user_password).await;
+
+    let input = json!({
+        "projectUrls": ["https://acme.e7.site/projects/1"],
+        "requester": { "name": "Jane Doe", "email": "jane@acme.com", "organisation": "Acme" },
+        "projectContact": { "name": "Joe Bloggs", "role": "Commercial Manager", "email": "joe@acme.com" },
+        "commercialPermission": { "confirmed": true, "confirmedBy": "Mary Major", "confirmedAt": "2026-03-02T09:30:00Z" },
+        "apiDocumentation": { "reviewed": true, "url": "https://acme.e7.site/api" },
+        "integration": { "name": "Site progress", "purpose": "Lets site supervisors record the progress of their activities from a phone, every day." },
+        "platforms": ["iOS app"],
+        "workflows": [{
+            "name": "Site progress updates",
+            "description": "A supervisor opens an activity on site, records percent complete and the app updates the activity.",
+            "direction": "TWO_WAY",
+            "entities": [{ "entity": "ACTIVITY", "operations": ["READ", "UPDATE"] }],
+            "trigger": { "onDemandPerDay": 200 },
+            "recordsPerRun": 5
+        }]
+    });
+    let body = call(
+        &contact,
+        &url,
+        &contact_csrf,
+        "mutation($i: AccessRequestInput!) { createAccessRequest(input: $i) { id } }",
+        json!({ "i": input }),
+    )
+    .await;
+    let id = body["data"]["createAccessRequest"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    call(
+        &contact,
+        &url,
+        &contact_csrf,
+        "mutation($id: ID!) { submitAccessRequest(id: $id) { status } }",
+        json!({ "id": id }),
+    )
+    .await;
+    call(
+        &reviewer,
+        &url,
+        &reviewer_csrf,
+        "mutation($id: ID!) { reviewAccessRequest(id: $id, decision: APPROVE) { status } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let body = call(
+        &contact,
+        &url,
+        &contact_csrf,
+        "mutation($id: ID!) { markAccessRequestFiled(id: $id) { status } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["markAccessRequestFiled"]["status"], "SUBMITTED_TO_BENTLEY",
+        "{body}"
+    );
+    let record = "mutation($id: ID!, $p: String!, $t: String!) { recordIssuedToken(requestId: $id, projectId: $p, token: $t, scope: READ_WRITE, issuedOn: \"2026-03-10\") { lastFour } }";
+    // A refused attempt first (wrong project): its error must not log the token either.
+    let body = call(
+        &reviewer,
+        &url,
+        &reviewer_csrf,
+        record,
+        json!({ "id": id, "p": "2", "t": token }),
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+    let body = call(
+        &reviewer,
+        &url,
+        &reviewer_csrf,
+        record,
+        json!({ "id": id, "p": "1", "t": token }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["recordIssuedToken"]["lastFour"], "gged",
+        "{body}"
+    );
+    let body = call(&contact, &url, &contact_csrf,
+        "mutation($id: ID!, $pw: String!) { recordDataclipCredentials(requestId: $id, projectId: \"1\", username: \"jane.dc\", password: $pw) { lastFour } }",
+        json!({ "id": id, "pw": password })).await;
+    assert!(body["errors"].is_null(), "{body}");
+
+    terminate(&child);
+    let mut child = child;
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("stops within 30 s")
+        .expect("exit status");
+    assert!(status.success());
+    let log = read_log(dir.path());
+    assert!(
+        log.contains("RecordIssuedToken") || log.contains("http.request"),
+        "requests were logged: {log}"
+    );
+    assert!(!log.contains(token), "a token leaked into the log");
+    assert!(
+        !log.contains(password),
+        "a dataclip password leaked into the log"
+    );
+    assert!(
+        !log.contains(vault_key),
+        "the vault key leaked into the log"
+    );
 }

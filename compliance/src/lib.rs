@@ -30,13 +30,11 @@
 pub mod assess;
 pub mod cost;
 pub mod dataclips;
+pub mod examples;
 pub mod findings;
 pub mod model;
 pub mod profile;
-mod text;
-
-#[cfg(test)]
-mod fixtures;
+pub mod text;
 
 pub use assess::{Assessment, AssessmentPolicy, Scope, assess, compile_scopes};
 pub use model::{AccessRequest, Entity};

@@ -1,7 +1,8 @@
-//! Small helpers that phrase numbers and lists for messages read by people.
+//! Small helpers that phrase numbers and lists for messages read by people (also used by the
+//! service's document templates, so that drafts and assessments phrase numbers alike).
 
 /// Bytes as people read them: "512 B", "4.0 KiB", "1.5 GiB".
-pub(crate) fn bytes(n: u64) -> String {
+pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if n < 1024 {
         return format!("{n} B");
@@ -16,7 +17,7 @@ pub(crate) fn bytes(n: u64) -> String {
 }
 
 /// A whole number with thousands separators: "20,000".
-pub(crate) fn number(n: u64) -> String {
+pub fn number(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -29,7 +30,7 @@ pub(crate) fn number(n: u64) -> String {
 }
 
 /// Quoted names joined with commas: `'a', 'b'`.
-pub(crate) fn quoted(names: &[String]) -> String {
+pub fn quoted(names: &[String]) -> String {
     names
         .iter()
         .map(|name| format!("'{name}'"))
@@ -38,7 +39,7 @@ pub(crate) fn quoted(names: &[String]) -> String {
 }
 
 /// A count with a noun in singular or plural: "1 workflow", "3 workflows".
-pub(crate) fn count(n: u64, singular: &str, plural: &str) -> String {
+pub fn count(n: u64, singular: &str, plural: &str) -> String {
     if n == 1 {
         format!("1 {singular}")
     } else {

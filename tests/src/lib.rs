@@ -290,9 +290,50 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Signs a user in and returns a session that sends GraphQL with the cookie and the CSRF
+    /// header.
+    pub async fn session(&self, user: &TestUser) -> Session {
+        let (client, csrf) = self.sign_in(user).await;
+        Session {
+            client,
+            csrf,
+            url: self.url("/graphql"),
+        }
+    }
+
     /// Stops the app gracefully.
     pub async fn stop(self) {
         self.app.stop().await.expect("graceful stop");
+    }
+}
+
+/// A signed-in user's session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    client: reqwest::Client,
+    csrf: String,
+    url: String,
+}
+
+impl Session {
+    /// POSTs a GraphQL operation; returns the raw response body (for leak checks).
+    pub async fn graphql_text(&self, query: &str, variables: Value) -> String {
+        self.client
+            .post(&self.url)
+            .header("x-csrf-token", &self.csrf)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent")
+            .text()
+            .await
+            .expect("response body")
+    }
+
+    /// POSTs a GraphQL operation; returns the parsed body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let text = self.graphql_text(query, variables).await;
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body: {text}"))
     }
 }
 

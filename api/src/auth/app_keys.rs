@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use moka::future::Cache;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -56,6 +56,8 @@ pub struct AppKeyInfo {
     pub revoked_at: Option<DateTime<Utc>>,
     /// When it was last used (to the minute).
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The access request it was made for, whose workflows its scopes come from.
+    pub access_request_id: Option<Uuid>,
 }
 
 /// What an admin asks for when creating a key.
@@ -73,6 +75,8 @@ pub struct NewAppKey {
     pub rate_per_minute: Option<i32>,
     /// Use this exact key instead of a random one (the demo's `GATEHOUSE_DEMO_KEY`).
     pub pinned_value: Option<String>,
+    /// The approved access request the key is bound to.
+    pub access_request_id: Option<Uuid>,
 }
 
 /// Why a presented key was refused, or a key operation failed.
@@ -131,12 +135,26 @@ fn to_info(row: app_keys::Model) -> Result<AppKeyInfo, DbErr> {
         expires_at: row.expires_at,
         revoked_at: row.revoked_at,
         last_used_at: row.last_used_at,
+        access_request_id: row.access_request_id,
     })
 }
 
 /// Creates a key; returns it with its plaintext value, which is never available again.
 pub async fn create(
     db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewAppKey,
+) -> Result<(AppKeyInfo, String), KeyError> {
+    let txn = db.begin().await?;
+    let created = create_in(&txn, actor, new).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Creates a key with its audit entry on `conn`: the caller's transaction, so that a key bound
+/// to a request is made in the same transaction that checked the request.
+pub async fn create_in<C: ConnectionTrait>(
+    conn: &C,
     actor: &Actor,
     new: NewAppKey,
 ) -> Result<(AppKeyInfo, String), KeyError> {
@@ -183,7 +201,6 @@ pub async fn create(
         Actor::User(id) => Some(*id),
         _ => None,
     };
-    let txn = db.begin().await?;
     let row = app_keys::ActiveModel {
         id: Set(Uuid::new_v4()),
         name: Set(name.clone()),
@@ -197,11 +214,12 @@ pub async fn create(
         expires_at: Set(new.expires_at),
         revoked_at: Set(None),
         last_used_at: Set(None),
+        access_request_id: Set(new.access_request_id),
     }
-    .insert(&txn)
+    .insert(conn)
     .await?;
     audit::record(
-        &txn,
+        conn,
         actor,
         "app_key.create",
         "app_key",
@@ -211,16 +229,31 @@ pub async fn create(
             "prefix": row.prefix,
             "scopes": new.scopes,
             "expires_at": new.expires_at,
+            "access_request_id": new.access_request_id,
         }),
     )
     .await?;
-    txn.commit().await?;
     Ok((to_info(row)?, value))
 }
 
 /// Every key, newest first.
 pub async fn list(db: &DatabaseConnection) -> Result<Vec<AppKeyInfo>, DbErr> {
     app_keys::Entity::find()
+        .order_by_desc(app_keys::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_info)
+        .collect()
+}
+
+/// The keys bound to an access request, newest first.
+pub async fn list_for_request(
+    db: &DatabaseConnection,
+    request_id: Uuid,
+) -> Result<Vec<AppKeyInfo>, DbErr> {
+    app_keys::Entity::find()
+        .filter(app_keys::Column::AccessRequestId.eq(request_id))
         .order_by_desc(app_keys::Column::CreatedAt)
         .all(db)
         .await?

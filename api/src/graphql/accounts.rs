@@ -134,6 +134,8 @@ pub struct AppKeyView {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Last used (to the minute).
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The access request it is bound to, whose workflows its scopes come from.
+    pub access_request_id: Option<ID>,
 }
 
 impl From<&AppKeyInfo> for AppKeyView {
@@ -149,6 +151,7 @@ impl From<&AppKeyInfo> for AppKeyView {
             expires_at: key.expires_at,
             revoked_at: key.revoked_at,
             last_used_at: key.last_used_at,
+            access_request_id: key.access_request_id.map(|id| ID(id.to_string())),
         }
     }
 }
@@ -369,6 +372,7 @@ impl AccountMutation {
                 cost_budget: input.cost_budget,
                 rate_per_minute: input.rate_per_minute,
                 pinned_value: None,
+                access_request_id: None,
             },
         )
         .await

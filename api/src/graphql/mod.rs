@@ -3,6 +3,8 @@
 //! Resolvers are thin: they take the services and the caller from the context, turn input into
 //! domain values, call one service function, and map the result to a GraphQL type of its own.
 
+pub mod access;
+pub mod access_types;
 pub mod accounts;
 pub mod analysis;
 pub mod guard;
@@ -19,13 +21,18 @@ use crate::services::Services;
 
 /// The root query.
 #[derive(MergedObject, Default, Debug)]
-pub struct Query(accounts::AccountQuery, perform::PerformQuery);
+pub struct Query(
+    accounts::AccountQuery,
+    perform::PerformQuery,
+    access::AccessQuery,
+);
 
 /// The root mutation.
 #[derive(MergedObject, Default, Debug)]
 pub struct Mutation(
     accounts::AccountMutation,
     perform::mutations::PerformMutation,
+    access::AccessMutation,
 );
 
 /// Gatehouse's schema type.

@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::fixtures::{
+use crate::examples::{
     MIB, access, bentley_example, daily_at, every_minutes, mobile_progress_app, power_bi_dashboard,
     project,
 };

@@ -2,7 +2,7 @@ use chrono::{Duration, TimeZone};
 
 use super::*;
 use crate::assess::{AssessmentPolicy, estimate_load};
-use crate::fixtures::{access, bentley_example, mobile_progress_app};
+use crate::examples::{access, bentley_example, mobile_progress_app};
 use crate::model::Workflow;
 
 const APP: &str = "Site progress updates";

@@ -1,7 +1,10 @@
 //! sea-orm entities, one module per table.
 
+pub mod access_request_comments;
+pub mod access_requests;
 pub mod app_keys;
 pub mod audit_log;
 pub mod idempotency_keys;
 pub mod sessions;
 pub mod users;
+pub mod vault_records;

@@ -28,6 +28,9 @@ use crate::facade::{Facade, RequestMeta};
 use crate::upstream::ListQuery;
 use crate::upstream::model::Record;
 
+/// How long a DataLoader gathers keys before a batch.
+pub const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Per-request facade data: the request's meta and its DataLoader.
 #[derive(Clone)]
 pub struct PerformRequest {
@@ -54,7 +57,10 @@ impl PerformRequest {
         };
         Self {
             meta,
-            loader: Arc::new(DataLoader::new(loader, tokio::spawn)),
+            // Loads of one relation made while a level of the query resolves are gathered for
+            // this long before one batched upstream read; 1 ms (the default) splits batches
+            // when resolving a level of a few hundred nodes takes longer than that.
+            loader: Arc::new(DataLoader::new(loader, tokio::spawn).delay(LOADER_DELAY)),
         }
     }
 }
@@ -158,8 +164,13 @@ pub fn prepare(
         .and_then(|k| k.cost_budget)
         .and_then(|b| u64::try_from(b).ok())
         .unwrap_or(config.graphql.default_cost_budget);
+    let cost = CostModel {
+        // A connection without `first` returns the facade's default page, not the upstream's.
+        default_first: config.graphql.default_page_size,
+        ..CostModel::for_profile(&profile.compliance_profile())
+    };
     let policy = RoutePolicy {
-        cost: CostModel::for_profile(&profile.compliance_profile()),
+        cost,
         max_date_window_days: config
             .graphql
             .max_live_window_days

@@ -1,5 +1,7 @@
-//! Requests used by the tests: Bentley's own example, a Power BI dashboard, a mobile progress
-//! app.
+//! Example requests: Bentley's own example, a Power BI dashboard, a mobile progress app.
+//!
+//! The rules' tests use them, and the service uses [`bentley_example`] as the sample context
+//! against which it validates its document templates at start-up.
 
 use std::num::NonZeroU32;
 
@@ -44,7 +46,7 @@ pub(crate) fn window(text: &str) -> SyncWindow {
 }
 
 /// A request with every confirmation present and no workflow yet.
-pub(crate) fn confirmed_request(purpose: &str) -> AccessRequest {
+pub fn confirmed_request(purpose: &str) -> AccessRequest {
     AccessRequest {
         project_urls: vec![project("1")],
         requester: Requester {
@@ -83,7 +85,7 @@ pub(crate) fn confirmed_request(purpose: &str) -> AccessRequest {
 
 /// Bentley's own example: daily schedule loads from several sites with all tasks, budgets and
 /// resources, and high-resolution uploads from a document-control system to activities.
-pub(crate) fn bentley_example() -> AccessRequest {
+pub fn bentley_example() -> AccessRequest {
     let crud = [Operation::Read, Operation::Create, Operation::Update];
     AccessRequest {
         platforms: vec![Platform::Azure, Platform::Erp, Platform::Sap, Platform::Jde],
@@ -135,7 +137,7 @@ pub(crate) fn bentley_example() -> AccessRequest {
 }
 
 /// A Power BI dashboard that reads all resource usages every hour.
-pub(crate) fn power_bi_dashboard() -> AccessRequest {
+pub fn power_bi_dashboard() -> AccessRequest {
     AccessRequest {
         platforms: vec![Platform::Azure, Platform::Other("Power BI".to_owned())],
         workflows: vec![Workflow {
@@ -159,7 +161,7 @@ pub(crate) fn power_bi_dashboard() -> AccessRequest {
 }
 
 /// A mobile app with which supervisors record progress on activities.
-pub(crate) fn mobile_progress_app() -> AccessRequest {
+pub fn mobile_progress_app() -> AccessRequest {
     AccessRequest {
         platforms: vec![Platform::Other("iOS and Android app".to_owned())],
         workflows: vec![Workflow {
