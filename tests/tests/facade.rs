@@ -548,7 +548,65 @@ async fn every_response_says_where_its_data_came_from(backend: Backend) {
     rig.stop().await;
 }
 
+async fn cursors_page_through_a_list_exactly_once(backend: Backend) {
+    for pagination in [
+        synchro_sim::PaginationStyle::PageNumber,
+        synchro_sim::PaginationStyle::Continuation,
+    ] {
+        let upstream = match pagination {
+            synchro_sim::PaginationStyle::PageNumber => "pagination = \"page_number\"",
+            synchro_sim::PaginationStyle::Continuation => "pagination = \"continuation\"",
+        };
+        let rig = SimApp::start(
+            backend,
+            SimConfig {
+                pagination,
+                ..SimConfig::default()
+            },
+            "",
+            upstream,
+        )
+        .await;
+        let project = rig.projects[0].clone();
+        let (_, key) = rig.app.create_key(all_reads(&project)).await;
+        let query = "query($p: ID!, $after: String) { project(id: $p) { events(first: 7, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor } } } }";
+        let mut after = Value::Null;
+        let mut ids = Vec::new();
+        for page in 0.. {
+            let (status, body) = rig
+                .app
+                .graphql(Some(&key), query, json!({ "p": project, "after": after }))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let events = &body["data"]["project"]["events"];
+            assert_eq!(events["pageInfo"]["hasPreviousPage"], page > 0);
+            for edge in events["edges"].as_array().expect("edges") {
+                ids.push(edge["node"]["id"].as_str().expect("id").to_owned());
+            }
+            if events["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = events["pageInfo"]["endCursor"].clone();
+            assert!(page < 20, "paging must end");
+        }
+        let unique: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "no event twice");
+        assert_eq!(ids.len(), 40, "every event of the project once");
+        let (_, body) = rig
+            .app
+            .graphql(
+                Some(&key),
+                query,
+                json!({ "p": project, "after": "tampered" }),
+            )
+            .await;
+        assert_eq!(first_error_code(&body), Some("BAD_USER_INPUT"));
+        rig.stop().await;
+    }
+}
+
 backend_tests!(
+    cursors_page_through_a_list_exactly_once,
     concurrent_identical_cold_queries_make_one_upstream_call,
     a_nested_query_costs_calls_bounded_by_its_depth_not_its_rows,
     keys_with_different_scopes_never_see_each_others_data,
