@@ -45,6 +45,8 @@ pub struct CacheConfig {
     pub stale_while_revalidate_secs: u64,
     /// How long past its TTL an entry may stand in when the upstream is down.
     pub stale_if_error_secs: u64,
+    /// The most the whole-response cache of warm queries holds, in bytes (0 turns it off).
+    pub response_max_bytes: u64,
 }
 
 impl Default for CacheConfig {
@@ -62,6 +64,7 @@ impl Default for CacheConfig {
             ]),
             stale_while_revalidate_secs: 30,
             stale_if_error_secs: 900,
+            response_max_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -64,6 +64,32 @@ impl RequestMeta {
         *self.estimate.lock().unwrap_or_else(PoisonError::into_inner) = Some(estimate);
     }
 
+    /// Cache reads made (hits, stale and misses).
+    pub fn reads(&self) -> u32 {
+        self.hits.load(Ordering::Relaxed)
+            + self.stale.load(Ordering::Relaxed)
+            + self.misses.load(Ordering::Relaxed)
+    }
+
+    /// When the oldest data used was fetched.
+    pub fn oldest(&self) -> Option<DateTime<Utc>> {
+        *self.oldest.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the whole answer may be stored: every read fresh from the cache or the upstream.
+    pub fn all_fresh(&self) -> bool {
+        self.stale.load(Ordering::Relaxed) == 0 && !self.dataclip.load(Ordering::Relaxed)
+    }
+
+    /// The estimated cost as reported in `extensions.gatehouse.estimatedCost`.
+    pub fn estimate_json(&self) -> Value {
+        let estimate = *self.estimate.lock().unwrap_or_else(PoisonError::into_inner);
+        estimate.map_or(
+            Value::Null,
+            |e| json!({ "upstreamCalls": e.upstream_calls, "rows": e.rows, "score": e.score }),
+        )
+    }
+
     /// Upstream call attempts made so far.
     pub fn upstream_calls(&self) -> u64 {
         self.tag.meter.as_ref().map_or(0, |m| m.calls())
@@ -86,7 +112,6 @@ impl RequestMeta {
     /// The `extensions.gatehouse` object.
     pub fn extension(&self) -> Value {
         let oldest = *self.oldest.lock().unwrap_or_else(PoisonError::into_inner);
-        let estimate = *self.estimate.lock().unwrap_or_else(PoisonError::into_inner);
         let stale = self.stale.load(Ordering::Relaxed);
         json!({
             "source": self.source(),
@@ -98,11 +123,7 @@ impl RequestMeta {
             "upstreamCalls": self.upstream_calls(),
             "dataAgeSeconds": oldest.map(|at| (Utc::now() - at).num_seconds().max(0)),
             "stale": stale > 0,
-            "estimatedCost": estimate.map(|e| json!({
-                "upstreamCalls": e.upstream_calls,
-                "rows": e.rows,
-                "score": e.score,
-            })),
+            "estimatedCost": self.estimate_json(),
         })
     }
 }

@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod limits;
 pub mod loaders;
 pub mod meta;
+pub mod responses;
 pub mod writes;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ pub trait Child: Record {
 pub struct Facade {
     client: UpstreamClient,
     cache: UpstreamCache,
+    responses: Arc<responses::ResponseCache>,
     tokens: Arc<dyn TokenSource>,
 }
 
@@ -55,11 +57,20 @@ fn canonical(query: &ListQuery) -> String {
 impl Facade {
     /// A facade over a client, a cache and the token source.
     pub fn new(client: UpstreamClient, cache: UpstreamCache, tokens: Arc<dyn TokenSource>) -> Self {
+        let responses = Arc::new(responses::ResponseCache::new(
+            cache.config().response_max_bytes,
+        ));
         Self {
             client,
             cache,
+            responses,
             tokens,
         }
+    }
+
+    /// The whole-response cache of warm read-only queries.
+    pub fn responses(&self) -> &responses::ResponseCache {
+        &self.responses
     }
 
     /// The upstream client (for writes).
@@ -245,5 +256,6 @@ impl Facade {
         for entity in entities {
             self.cache.invalidate(project_id, *entity);
         }
+        self.responses.invalidate(project_id);
     }
 }

@@ -33,6 +33,7 @@ use std::sync::Arc;
 use axum::http::header::RETRY_AFTER;
 
 use crate::facade::RequestMeta;
+use crate::facade::responses::{Projects, ResponseCache};
 use crate::graphql::RequestContext;
 use crate::graphql::analysis::{OperationKind, analyse};
 use crate::graphql::perform::plan::plan;
@@ -265,6 +266,51 @@ async fn execute(
         Ok(principal) => principal,
         Err(error) => return request_error(media, error),
     };
+    if let Some(refusal) = rate_limited(services, &principal, media) {
+        return refusal;
+    }
+    // A warm read-only query this key has asked before is answered from the response cache,
+    // without parsing, planning or executing it again.
+    let response_key = principal.app_key().map(|key| {
+        let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+        let extensions = request
+            .extensions
+            .get("gatehouse")
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        ResponseCache::key(
+            key.id,
+            request.operation_name.as_deref(),
+            &request.query,
+            &variables,
+            &extensions,
+        )
+    });
+    if let Some(key) = &response_key
+        && let Some(stored) = services.facade.responses().get(key)
+    {
+        let label = super::metrics::operation_label(request.operation_name.as_deref());
+        tracing::Span::current().record("graphql.operation", label.as_str());
+        record_graphql(&label, "query", "ok", started.elapsed());
+        let extension = serde_json::json!({
+            "source": "cache",
+            "cache": { "hits": stored.reads, "stale": 0, "misses": 0 },
+            "upstreamCalls": 0,
+            "dataAgeSeconds": (chrono::Utc::now() - stored.oldest).num_seconds().max(0),
+            "stale": false,
+            "estimatedCost": stored.estimated_cost,
+        });
+        let body = format!(
+            "{{\"data\":{},\"extensions\":{{\"gatehouse\":{extension}}}}}",
+            stored.data.get()
+        );
+        return (
+            StatusCode::OK,
+            [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+            body,
+        )
+            .into_response();
+    }
     if request.query.len() > limits.max_query_bytes {
         return request_error(
             media,
@@ -340,23 +386,6 @@ async fn execute(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    if let Some(key) = principal.app_key()
-        && let Err(wait) = services.key_limits.check(key.id, key.rate_per_minute)
-    {
-        let seconds = wait.as_secs().max(1);
-        let mut response = request_error(
-            media,
-            ApiError::new(
-                ErrorCode::RateLimited,
-                format!("this app key is over its rate; retry in {seconds} s"),
-            )
-            .with_details(serde_json::json!({ "retryAfterSeconds": seconds })),
-        );
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(RETRY_AFTER, value);
-        }
-        return response;
-    }
     let accept_stale = request
         .extensions
         .get("gatehouse")
@@ -390,6 +419,8 @@ async fn execute(
             }
         }
     }
+    let touched: Projects = plan.touches.iter().map(|t| t.project.clone()).collect();
+    let epochs = services.facade.responses().epochs(&touched);
     let request = request
         .data(RequestContext {
             principal,
@@ -397,6 +428,33 @@ async fn execute(
         })
         .data(PerformRequest::new(services.facade.clone(), meta.clone()));
     let mut response = state.schema.execute(request).await;
+    if let Some(key) = response_key
+        && plan.is_perform()
+        && info.kind == OperationKind::Query
+        && response.errors.is_empty()
+        && meta.all_fresh()
+        && let Some(oldest) = meta.oldest()
+        && let Ok(data) = serde_json::value::to_raw_value(&response.data)
+    {
+        let cache = &services.config.cache;
+        let ttl = plan
+            .touches
+            .iter()
+            .map(|t| cache.ttl(t.entity))
+            .min()
+            .unwrap_or_default();
+        let age = (chrono::Utc::now() - oldest).to_std().unwrap_or_default();
+        services.facade.responses().put(
+            key,
+            touched,
+            &epochs,
+            Arc::from(data),
+            oldest,
+            meta.reads(),
+            meta.estimate_json(),
+            ttl.saturating_sub(age),
+        );
+    }
     if let Ok(extension) = Value::from_json(meta.extension()) {
         response
             .extensions
@@ -435,6 +493,32 @@ async fn execute(
             .into_response(),
         Err(error) => request_error(media, ApiError::internal("graphql response", &error)),
     }
+}
+
+/// The per-key rate limit, checked before anything else is done for the request.
+fn rate_limited(
+    services: &crate::services::Services,
+    principal: &crate::auth::Principal,
+    media: Media,
+) -> Option<Response> {
+    let key = principal.app_key()?;
+    let wait = services
+        .key_limits
+        .check(key.id, key.rate_per_minute)
+        .err()?;
+    let seconds = wait.as_secs().max(1);
+    let mut response = request_error(
+        media,
+        ApiError::new(
+            ErrorCode::RateLimited,
+            format!("this app key is over its rate; retry in {seconds} s"),
+        )
+        .with_details(serde_json::json!({ "retryAfterSeconds": seconds })),
+    );
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    Some(response)
 }
 
 /// Gives every error a stable code: validation failures, input coercion failures, and anything
