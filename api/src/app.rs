@@ -41,6 +41,10 @@ impl App {
             .await
             .context("cannot apply the database migrations")?;
         let auth = &config.auth;
+        let dataclips = Arc::new(
+            crate::dataclips::Dataclips::new(db.clone(), &config.dataclips)
+                .context("cannot build the dataclips HTTP client")?,
+        );
         let services = Arc::new(Services {
             keys: KeyVerifier::new(db.clone()),
             login_throttle: LoginThrottle::new(
@@ -48,10 +52,16 @@ impl App {
                 auth.login_attempts_per_minute_per_ip,
             ),
             background: Background::new(),
+            dataclips,
             db,
             config: Arc::new(config),
         });
         spawn_housekeeping(&services);
+        services
+            .dataclips
+            .start(&services.background)
+            .await
+            .context("cannot start the dataclips scheduler")?;
         let schema = crate::graphql::build_schema(services.clone());
         let web = Arc::new(crate::web::Views::load().context("cannot load the web views")?);
         Ok(Self {

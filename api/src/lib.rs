@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod background;
 pub mod config;
+pub mod dataclips;
 pub mod db;
 pub mod error;
 pub mod graphql;

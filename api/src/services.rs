@@ -8,6 +8,7 @@ use crate::auth::app_keys::KeyVerifier;
 use crate::auth::throttle::LoginThrottle;
 use crate::background::Background;
 use crate::config::Config;
+use crate::dataclips::Dataclips;
 
 /// Gatehouse's services.
 #[derive(Debug)]
@@ -22,4 +23,6 @@ pub struct Services {
     pub login_throttle: LoginThrottle,
     /// Background tasks, drained on shutdown.
     pub background: Background,
+    /// Dataclip snapshots: the scheduler, the analytics over them, the routing hook.
+    pub dataclips: Arc<Dataclips>,
 }
