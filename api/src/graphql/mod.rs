@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod analysis;
+pub mod dataclips;
 pub mod guard;
 pub mod types;
 
@@ -18,11 +19,11 @@ use crate::services::Services;
 
 /// The root query.
 #[derive(MergedObject, Default, Debug)]
-pub struct Query(accounts::AccountQuery);
+pub struct Query(accounts::AccountQuery, dataclips::DataclipQuery);
 
 /// The root mutation.
 #[derive(MergedObject, Default, Debug)]
-pub struct Mutation(accounts::AccountMutation);
+pub struct Mutation(accounts::AccountMutation, dataclips::DataclipMutation);
 
 /// Gatehouse's schema type.
 pub type GatehouseSchema = Schema<Query, Mutation, EmptySubscription>;
