@@ -270,9 +270,11 @@ pub struct DataclipSourceConfig {
 impl DataclipSourceConfig {
     /// The upstream refresh cycle of these clips.
     pub fn cycle(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.cycle_secs.unwrap_or(
-            u64::from(gatehouse_compliance::dataclips::DEFAULT_REFRESH_HOURS) * 3600,
-        ))
+        std::time::Duration::from_secs(
+            self.cycle_secs.unwrap_or(
+                u64::from(gatehouse_compliance::dataclips::DEFAULT_REFRESH_HOURS) * 3600,
+            ),
+        )
     }
 
     /// The time between two scheduled fetches: `refresh_secs`, or the cycle.
@@ -457,13 +459,21 @@ impl Config {
             }
         }
         let checks: [(&str, bool, &str); 4] = [
-            ("dataclips.keep_snapshots", d.keep_snapshots >= 1, "at least 1"),
+            (
+                "dataclips.keep_snapshots",
+                d.keep_snapshots >= 1,
+                "at least 1",
+            ),
             (
                 "dataclips.batch_rows",
                 (1..=20_000).contains(&d.batch_rows),
                 "between 1 and 20000",
             ),
-            ("dataclips.retry_attempts", d.retry_attempts >= 1, "at least 1"),
+            (
+                "dataclips.retry_attempts",
+                d.retry_attempts >= 1,
+                "at least 1",
+            ),
             (
                 "dataclips.read_timeout_secs",
                 d.read_timeout_secs >= 1,
@@ -482,7 +492,9 @@ impl Config {
                 return Err(ConfigError(format!("`{key}.project_id` must not be empty")));
             }
             if source.clips.is_empty() {
-                return Err(ConfigError(format!("`{key}.clips` must name at least one clip")));
+                return Err(ConfigError(format!(
+                    "`{key}.clips` must name at least one clip"
+                )));
             }
             for clip in &source.clips {
                 let valid = !clip.is_empty()
@@ -502,7 +514,9 @@ impl Config {
                 }
             }
             if source.cycle_secs == Some(0) {
-                return Err(ConfigError(format!("`{key}.cycle_secs` must be at least 1")));
+                return Err(ConfigError(format!(
+                    "`{key}.cycle_secs` must be at least 1"
+                )));
             }
             let cycle = source.cycle().as_secs();
             if let Some(refresh) = source.refresh_secs
@@ -641,12 +655,18 @@ mod tests {
                     username = \"u\"\npassword = \"p\"\nrefresh_secs = 3600\n";
         let error = Config::from_toml(toml, &Overrides::default()).expect_err("refused");
         assert!(
-            error.to_string().contains("dataclips.sources[0].refresh_secs"),
+            error
+                .to_string()
+                .contains("dataclips.sources[0].refresh_secs"),
             "{error}"
         );
         let ok = format!("{toml}cycle_secs = 60\n");
-        let config = Config::from_toml(&ok, &Overrides::default()).expect("a shorter cycle allows it");
-        assert_eq!(config.dataclips.sources[0].refresh_interval().as_secs(), 3600);
+        let config =
+            Config::from_toml(&ok, &Overrides::default()).expect("a shorter cycle allows it");
+        assert_eq!(
+            config.dataclips.sources[0].refresh_interval().as_secs(),
+            3600
+        );
     }
 
     #[test]
@@ -654,7 +674,10 @@ mod tests {
         let toml = "[[dataclips.sources]]\nproject_id = \"p\"\nclips = [\"activity-export\"]\n\
                     username = \"u\"\npassword = \"dataclip-secret-pw\"\n";
         let config = Config::from_toml(toml, &Overrides::default()).expect("valid");
-        assert_eq!(config.dataclips.sources[0].refresh_interval().as_secs(), 4 * 3600);
+        assert_eq!(
+            config.dataclips.sources[0].refresh_interval().as_secs(),
+            4 * 3600
+        );
         let shown = format!("{config:?}");
         assert!(!shown.contains("dataclip-secret-pw"), "{shown}");
     }

@@ -175,7 +175,10 @@ impl MigrationTrait for Migration {
             manager,
             "idx_dataclip_attendance_date",
             DataclipAttendance::Table,
-            &[DataclipAttendance::SnapshotId, DataclipAttendance::StartDate],
+            &[
+                DataclipAttendance::SnapshotId,
+                DataclipAttendance::StartDate,
+            ],
         )
         .await?;
 

@@ -13,7 +13,9 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, IntoColumnRef, Order, Query, Sel
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
 use super::clip::{ACTIVITIES_CLIP, ATTENDANCE_CLIP, RATES_CLIP, USAGES_CLIP};
-use super::tables::{DataclipActivities as A, DataclipAttendance as T, DataclipRates as R, DataclipUsages as U};
+use super::tables::{
+    DataclipActivities as A, DataclipAttendance as T, DataclipRates as R, DataclipUsages as U,
+};
 use super::{DataclipError, Dataclips, Freshness};
 
 /// A dimension usage totals can be grouped by.
@@ -50,7 +52,11 @@ impl UsageDimension {
         match self {
             Self::Resource => &[U::ResourceName, U::ResourceIdentifier],
             Self::ResourceType => &[U::ResourceType],
-            Self::Activity => &[U::WorkReferenceType, U::WorkReferenceCode, U::WorkReferenceName],
+            Self::Activity => &[
+                U::WorkReferenceType,
+                U::WorkReferenceCode,
+                U::WorkReferenceName,
+            ],
             Self::CostCode => &[U::CostCode],
             Self::Company => &[U::Company],
             Self::Discipline => &[U::Discipline],
@@ -332,8 +338,14 @@ fn usage_sums(select: &mut SelectStatement) {
         .expr_as(Expr::col(U::Id).count(), "row_count")
         .expr_as(Func::sum(Expr::col(U::Quantity)), "sum_quantity")
         .expr_as(Func::sum(Expr::col(U::LabourHours)), "sum_labour_hours")
-        .expr_as(Func::sum(Expr::col(U::ApprovedQuantity)), "sum_approved_quantity")
-        .expr_as(Func::sum(Expr::col(U::ApprovedLabourHours)), "sum_approved_labour_hours");
+        .expr_as(
+            Func::sum(Expr::col(U::ApprovedQuantity)),
+            "sum_approved_quantity",
+        )
+        .expr_as(
+            Func::sum(Expr::col(U::ApprovedLabourHours)),
+            "sum_approved_labour_hours",
+        );
 }
 
 fn read_sums(row: &QueryResult) -> Result<UsageSums, DbErr> {
@@ -417,7 +429,10 @@ impl Dataclips {
         };
         let truncated = rows.len() as u64 > limit;
         let mut groups = Vec::with_capacity(rows.len());
-        for row in rows.iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+        for row in rows
+            .iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        {
             let mut key = Vec::with_capacity(dims.len());
             for d in &dims {
                 let mut values = Vec::with_capacity(d.columns().len());
@@ -482,10 +497,17 @@ impl Dataclips {
         let rows = self.db().query_all(&select).await?;
         let truncated = rows.len() as u64 > limit;
         let mut days = Vec::new();
-        for row in rows.iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+        for row in rows
+            .iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        {
             days.push(AttendanceDay {
                 day: get(row, "start_date")?,
-                area: if by_area { Some(get(row, "start_area")?) } else { None },
+                area: if by_area {
+                    Some(get(row, "start_area")?)
+                } else {
+                    None
+                },
                 records: get(row, "records")?,
                 people: get(row, "people")?,
                 hours: sum_or_zero(row, "hours")?,
@@ -536,7 +558,10 @@ impl Dataclips {
         let rows = self.db().query_all(&select).await?;
         let more = rows.len() as u64 > first;
         let mut activities = Vec::new();
-        for row in rows.iter().take(usize::try_from(first).unwrap_or(usize::MAX)) {
+        for row in rows
+            .iter()
+            .take(usize::try_from(first).unwrap_or(usize::MAX))
+        {
             activities.push(ActivityProgress {
                 reference_code: get(row, "reference_code")?,
                 name: get(row, "name")?,
@@ -570,7 +595,10 @@ impl Dataclips {
         if let Some(usages) = &actuals_freshness
             && !activities.is_empty()
         {
-            let codes: Vec<String> = activities.iter().map(|a| a.reference_code.clone()).collect();
+            let codes: Vec<String> = activities
+                .iter()
+                .map(|a| a.reference_code.clone())
+                .collect();
             let mut sums = Query::select();
             sums.from(U::Table)
                 .column(U::WorkReferenceCode)
@@ -584,7 +612,10 @@ impl Dataclips {
             for row in self.db().query_all(&sums).await? {
                 by_code.insert(
                     get::<String>(&row, "work_reference_code")?,
-                    (sum_or_zero(&row, "sum_labour_hours")?, sum_or_zero(&row, "sum_quantity")?),
+                    (
+                        sum_or_zero(&row, "sum_labour_hours")?,
+                        sum_or_zero(&row, "sum_quantity")?,
+                    ),
                 );
             }
             for activity in &mut activities {
@@ -629,7 +660,11 @@ impl Dataclips {
             ])
             .and_where(Expr::col(R::SnapshotId).eq(freshness.snapshot_id))
             .and_where(Expr::col(R::EffectiveFrom).lte(day.clone()))
-            .and_where(Expr::col(R::EffectiveTo).eq("").or(Expr::col(R::EffectiveTo).gte(day)))
+            .and_where(
+                Expr::col(R::EffectiveTo)
+                    .eq("")
+                    .or(Expr::col(R::EffectiveTo).gte(day)),
+            )
             .order_by(R::ResourceName, Order::Asc)
             .order_by(R::RateCode, Order::Asc)
             .limit(limit.saturating_add(1));
@@ -638,7 +673,10 @@ impl Dataclips {
         let rows = self.db().query_all(&select).await?;
         let truncated = rows.len() as u64 > limit;
         let mut rates = Vec::new();
-        for row in rows.iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+        for row in rows
+            .iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        {
             rates.push(CurrentRate {
                 resource_name: get(row, "resource_name")?,
                 resource_type: get(row, "resource_type")?,
@@ -703,7 +741,10 @@ impl Dataclips {
         let more = rows.len() as u64 > first;
         let mut items = Vec::new();
         let mut last_id = 0i64;
-        for row in rows.iter().take(usize::try_from(first).unwrap_or(usize::MAX)) {
+        for row in rows
+            .iter()
+            .take(usize::try_from(first).unwrap_or(usize::MAX))
+        {
             last_id = get(row, "id")?;
             items.push(UsageRecord {
                 id: get(row, "usage_id")?,
@@ -759,7 +800,9 @@ impl Dataclips {
         after: Option<&str>,
         freshness: &Freshness,
     ) -> Result<(Vec<ActivityProgress>, Option<String>), DataclipError> {
-        let page = self.activity_progress(project_id, filter, first, after).await?;
+        let page = self
+            .activity_progress(project_id, filter, first, after)
+            .await?;
         if page.freshness.snapshot_id != freshness.snapshot_id {
             return Err(DataclipError::InvalidCursor(
                 "the snapshot changed while reading; start again".to_owned(),

@@ -335,7 +335,10 @@ pub struct Layout {
 
 impl Layout {
     /// Matches a header row; `Err` names the missing columns.
-    pub fn new<'a>(kind: ClipKind, header: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+    pub fn new<'a>(
+        kind: ClipKind,
+        header: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, String> {
         let names: Vec<String> = header.into_iter().map(|h| h.trim().to_owned()).collect();
         if names.is_empty() || names.iter().all(String::is_empty) {
             return Err("the header row is empty".to_owned());
@@ -401,7 +404,9 @@ impl Layout {
                     });
                     object.insert(name.clone(), value);
                 }
-                out.push(Value::BigInt(Some(i64::try_from(row_number).unwrap_or(i64::MAX))));
+                out.push(Value::BigInt(Some(
+                    i64::try_from(row_number).unwrap_or(i64::MAX),
+                )));
                 out.push(text(serde_json::Value::Object(object).to_string()));
             }
         }
@@ -480,7 +485,9 @@ impl Cells<'_> {
         let raw = self.raw(k);
         if raw.eq_ignore_ascii_case("yes") || raw.eq_ignore_ascii_case("true") {
             Ok(true)
-        } else if raw.eq_ignore_ascii_case("no") || raw.eq_ignore_ascii_case("false") || raw.is_empty()
+        } else if raw.eq_ignore_ascii_case("no")
+            || raw.eq_ignore_ascii_case("false")
+            || raw.is_empty()
         {
             Ok(false)
         } else {
@@ -629,7 +636,11 @@ mod tests {
         let values = layout.convert(9, 1, &cells).expect("a good row");
         assert_eq!(values.len(), ClipKind::Usages.columns().len());
         assert_eq!(values[0], Value::BigInt(Some(9)));
-        assert_eq!(values[4], Value::String(Some("2025-03-03".into())), "Monday");
+        assert_eq!(
+            values[4],
+            Value::String(Some("2025-03-03".into())),
+            "Monday"
+        );
         assert_eq!(values[5], Value::String(Some("2025-03".into())));
         assert_eq!(values[28], Value::Double(Some(7.5)), "labour hours");
         assert_eq!(values[30], Value::Double(Some(7.5)), "approved labour");
@@ -641,7 +652,10 @@ mod tests {
         let row = usage_row("n/a");
         let cells: Vec<Option<&str>> = row.iter().map(|c| Some(c.as_str())).collect();
         let error = layout.convert(1, 8, &cells).expect_err("bad quantity");
-        assert!(error.contains("Quantity") && error.contains("n/a"), "{error}");
+        assert!(
+            error.contains("Quantity") && error.contains("n/a"),
+            "{error}"
+        );
         let error = layout
             .convert(1, 8, &cells[..cells.len() - 1])
             .expect_err("short row");
@@ -657,8 +671,16 @@ mod tests {
     #[test]
     fn columns_and_values_line_up_for_every_typed_clip() {
         for (kind, headers, sample) in [
-            (ClipKind::Attendance, &ATTENDANCE_HEADERS[..], [(6, "2025-01-06"), (17, "8.5")]),
-            (ClipKind::Rates, &RATE_HEADERS[..], [(4, "12.50"), (6, "2025-01-01")]),
+            (
+                ClipKind::Attendance,
+                &ATTENDANCE_HEADERS[..],
+                [(6, "2025-01-06"), (17, "8.5")],
+            ),
+            (
+                ClipKind::Rates,
+                &RATE_HEADERS[..],
+                [(4, "12.50"), (6, "2025-01-01")],
+            ),
         ] {
             let layout = Layout::new(kind, headers.iter().copied()).expect("headers");
             let mut row: Vec<String> = headers.iter().map(|_| String::new()).collect();
@@ -671,8 +693,8 @@ mod tests {
         }
         let layout = Layout::new(ClipKind::Activities, ACTIVITY_HEADERS).expect("headers");
         let mut row: Vec<String> = ACTIVITY_HEADERS.iter().map(|_| String::new()).collect();
-        for k in 10..19 {
-            row[k] = "1".into();
+        for cell in &mut row[10..19] {
+            *cell = "1".into();
         }
         row[31] = "50".into();
         let cells: Vec<Option<&str>> = row.iter().map(|c| Some(c.as_str())).collect();

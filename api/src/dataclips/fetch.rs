@@ -54,7 +54,12 @@ pub struct FetchError {
 }
 
 /// The URL of a clip: `{base}/dataclips/{project_id}/{clip}.{ext}`.
-pub fn clip_url(base: &str, project_id: &str, clip: &str, format: ClipFormat) -> Result<url::Url, FetchError> {
+pub fn clip_url(
+    base: &str,
+    project_id: &str,
+    clip: &str,
+    format: ClipFormat,
+) -> Result<url::Url, FetchError> {
     let mut url = url::Url::parse(base).map_err(|e| FetchError {
         message: format!("the dataclips base URL is invalid: {e}"),
         transient: false,
@@ -78,9 +83,10 @@ pub async fn fetch(
     etag: Option<&str>,
     last_modified: Option<&str>,
 ) -> Result<Fetched, FetchError> {
-    let mut request = client
-        .get(url)
-        .basic_auth(&credentials.username, Some(credentials.password.expose_secret()));
+    let mut request = client.get(url).basic_auth(
+        &credentials.username,
+        Some(credentials.password.expose_secret()),
+    );
     if let Some(etag) = etag {
         request = request.header(IF_NONE_MATCH, etag);
     }
@@ -88,7 +94,10 @@ pub async fn fetch(
         request = request.header(IF_MODIFIED_SINCE, last_modified);
     }
     let response = request.send().await.map_err(|e| FetchError {
-        message: format!("the dataclip server could not be reached: {}", without_url(&e)),
+        message: format!(
+            "the dataclip server could not be reached: {}",
+            without_url(&e)
+        ),
         transient: true,
     })?;
     let status = response.status();
@@ -97,12 +106,18 @@ pub async fn fetch(
     }
     if !status.is_success() {
         let (message, transient) = match status {
-            StatusCode::UNAUTHORIZED => ("the dataclip credentials were refused (401)".to_owned(), false),
+            StatusCode::UNAUTHORIZED => (
+                "the dataclip credentials were refused (401)".to_owned(),
+                false,
+            ),
             StatusCode::FORBIDDEN => (
                 "the clip is not provisioned for this dataclip user (403)".to_owned(),
                 false,
             ),
-            StatusCode::NOT_FOUND => ("the project or clip is unknown upstream (404)".to_owned(), false),
+            StatusCode::NOT_FOUND => (
+                "the project or clip is unknown upstream (404)".to_owned(),
+                false,
+            ),
             s if s == StatusCode::TOO_MANY_REQUESTS
                 || s == StatusCode::REQUEST_TIMEOUT
                 || s.is_server_error() =>

@@ -94,7 +94,9 @@ pub enum DataclipError {
         last_error: Option<String>,
     },
     /// A manual refresh came too soon after the last fetch.
-    #[error("the dataclip was fetched less than {floor_secs} seconds ago; try again in {retry_after_secs} seconds")]
+    #[error(
+        "the dataclip was fetched less than {floor_secs} seconds ago; try again in {retry_after_secs} seconds"
+    )]
     RefreshTooSoon {
         /// The floor.
         floor_secs: u64,
@@ -112,7 +114,9 @@ pub enum DataclipError {
 impl From<DataclipError> for ApiError {
     fn from(error: DataclipError) -> Self {
         match &error {
-            DataclipError::NotConfigured { .. } => ApiError::new(ErrorCode::NotFound, error.to_string()),
+            DataclipError::NotConfigured { .. } => {
+                ApiError::new(ErrorCode::NotFound, error.to_string())
+            }
             DataclipError::NoSnapshot { .. } => {
                 ApiError::new(ErrorCode::UpstreamUnavailable, error.to_string())
             }
@@ -235,7 +239,12 @@ impl Dataclips {
             .collect();
         let wakers = specs
             .iter()
-            .map(|s| ((s.project_id.clone(), s.clip.clone()), Arc::new(Notify::new())))
+            .map(|s| {
+                (
+                    (s.project_id.clone(), s.clip.clone()),
+                    Arc::new(Notify::new()),
+                )
+            })
             .collect();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
@@ -348,10 +357,24 @@ impl Dataclips {
     /// One refresh of a clip: claim it (unless an admin's request already did), fetch with
     /// retries, ingest, swap in. Never panics on any upstream body; failures are recorded on the
     /// clip and returned.
-    pub async fn refresh(&self, spec: &ClipSpec, trigger: Trigger, stop: &CancellationToken) -> RefreshOutcome {
+    pub async fn refresh(
+        &self,
+        spec: &ClipSpec,
+        trigger: Trigger,
+        stop: &CancellationToken,
+    ) -> RefreshOutcome {
         let now = Utc::now();
         if trigger == Trigger::Scheduled {
-            match store::claim(&self.db, &spec.project_id, &spec.clip, now, spec.interval, false).await {
+            match store::claim(
+                &self.db,
+                &spec.project_id,
+                &spec.clip,
+                now,
+                spec.interval,
+                false,
+            )
+            .await
+            {
                 Ok(true) => {}
                 Ok(false) => {
                     // Another instance fetched; pick up its snapshot and wait for the next slot.
@@ -386,13 +409,24 @@ impl Dataclips {
                     error.message = %error.message,
                     "dataclip refresh failed; the previous snapshot keeps serving"
                 );
-                let _ = store::record_failure(&self.db, &spec.project_id, &spec.clip, &error.message, Utc::now()).await;
+                let _ = store::record_failure(
+                    &self.db,
+                    &spec.project_id,
+                    &spec.clip,
+                    &error.message,
+                    Utc::now(),
+                )
+                .await;
                 RefreshOutcome::Failed(error.message)
             }
         }
     }
 
-    async fn attempt(&self, spec: &ClipSpec, stop: &CancellationToken) -> Result<RefreshOutcome, AttemptError> {
+    async fn attempt(
+        &self,
+        spec: &ClipSpec,
+        stop: &CancellationToken,
+    ) -> Result<RefreshOutcome, AttemptError> {
         let permanent = |message: String| AttemptError {
             message,
             transient: false,
@@ -412,8 +446,13 @@ impl Dataclips {
         } else {
             (None, None)
         };
-        let url = fetch::clip_url(&self.config.base_url, &spec.project_id, &spec.clip, spec.format)
-            .map_err(|e| permanent(e.message))?;
+        let url = fetch::clip_url(
+            &self.config.base_url,
+            &spec.project_id,
+            &spec.clip,
+            spec.format,
+        )
+        .map_err(|e| permanent(e.message))?;
         let fetched = fetch::fetch(&self.http, url, &credentials, etag, last_modified)
             .await
             .map_err(|e| AttemptError {
@@ -457,7 +496,10 @@ impl Dataclips {
         S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
     {
         let _ = store::ensure_clip(&self.db, &spec.project_id, &spec.clip).await;
-        match self.ingest_body(spec, Validators::default(), body, stop).await {
+        match self
+            .ingest_body(spec, Validators::default(), body, stop)
+            .await
+        {
             Ok(outcome) => outcome,
             Err(error) => RefreshOutcome::Failed(error.message),
         }
@@ -502,12 +544,16 @@ impl Dataclips {
             error: None,
         };
         let settings = IngestSettings::new(self.config.batch_rows);
-        let result = ingest::ingest(&self.db, spec.kind, spec.format, id, body, settings, stop).await;
+        let result =
+            ingest::ingest(&self.db, spec.kind, spec.format, id, body, settings, stop).await;
         let now = Utc::now();
         let (totals, failure) = match result {
             Ok(totals) if totals.bad_rows <= self.config.max_bad_rows => (totals, None),
             Ok(totals) => {
-                let first = store::bad_rows(&self.db, id, 1).await.ok().and_then(|b| b.into_iter().next());
+                let first = store::bad_rows(&self.db, id, 1)
+                    .await
+                    .ok()
+                    .and_then(|b| b.into_iter().next());
                 let example = first
                     .map(|b| format!("; first at row {}: {}", b.row, b.reason))
                     .unwrap_or_default();
@@ -532,7 +578,17 @@ impl Dataclips {
             }
         };
         if let Some(failure) = failure {
-            if let Err(e) = store::fail_snapshot(&self.db, spec.kind, &snapshot, totals.rows, totals.bad_rows, &failure.message, now).await {
+            if let Err(e) = store::fail_snapshot(
+                &self.db,
+                spec.kind,
+                &snapshot,
+                totals.rows,
+                totals.bad_rows,
+                &failure.message,
+                now,
+            )
+            .await
+            {
                 tracing::error!(dataclip.snapshot_id = id, error.message = %e, "cannot mark a dataclip snapshot failed");
             }
             tracing::warn!(
@@ -558,7 +614,8 @@ impl Dataclips {
         swapped.finished_at = Some(now);
         self.remember_current(&swapped);
         let keep = usize::try_from(self.config.keep_snapshots).unwrap_or(1);
-        if let Err(e) = store::prune(&self.db, &spec.project_id, &spec.clip, spec.kind, keep).await {
+        if let Err(e) = store::prune(&self.db, &spec.project_id, &spec.clip, spec.kind, keep).await
+        {
             tracing::warn!(dataclip.clip = %spec.clip, error.message = %e, "cannot prune old dataclip snapshots");
         }
         tracing::info!(
@@ -581,7 +638,12 @@ impl Dataclips {
     /// `dataclips.manual_refresh_floor_secs` ago; otherwise claimed, audited (in the same
     /// transaction) and handed to the clip's scheduler task, which fetches at once. Returns the
     /// clip's status as it is when the request is accepted.
-    pub async fn request_refresh(&self, actor: &Actor, project_id: &str, clip: &str) -> Result<ClipStatus, DataclipError> {
+    pub async fn request_refresh(
+        &self,
+        actor: &Actor,
+        project_id: &str,
+        clip: &str,
+    ) -> Result<ClipStatus, DataclipError> {
         let spec = self.spec(project_id, clip)?.clone();
         let floor = Duration::from_secs(self.config.manual_refresh_floor_secs);
         let now = Utc::now();
@@ -639,9 +701,12 @@ impl Dataclips {
             };
             snapshots.push((snapshot, bad));
         }
-        let current = state
-            .current_snapshot_id
-            .and_then(|id| snapshots.iter().find(|(s, _)| s.id == id).map(|(s, _)| s.clone()));
+        let current = state.current_snapshot_id.and_then(|id| {
+            snapshots
+                .iter()
+                .find(|(s, _)| s.id == id)
+                .map(|(s, _)| s.clone())
+        });
         let current = match (current, state.current_snapshot_id) {
             (Some(c), _) => Some(c),
             (None, Some(id)) => store::snapshot(&self.db, id).await?,

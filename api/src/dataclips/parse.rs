@@ -109,7 +109,12 @@ pub struct RowSink {
 
 impl RowSink {
     /// A sink for rows of `kind` into `snapshot_id`, `batch_rows` rows per batch.
-    pub fn new(kind: ClipKind, snapshot_id: i64, batch_rows: usize, tx: mpsc::Sender<Batch>) -> Self {
+    pub fn new(
+        kind: ClipKind,
+        snapshot_id: i64,
+        batch_rows: usize,
+        tx: mpsc::Sender<Batch>,
+    ) -> Self {
         Self {
             kind,
             snapshot_id,
@@ -123,7 +128,10 @@ impl RowSink {
     }
 
     /// Takes the header row.
-    pub fn header<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<(), ParseError> {
+    pub fn header<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), ParseError> {
         let layout = Layout::new(self.kind, names).map_err(ParseError::Structure)?;
         self.layout = Some(layout);
         Ok(())
@@ -169,13 +177,17 @@ impl RowSink {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        self.tx.blocking_send(batch).map_err(|_| ParseError::Stopped)
+        self.tx
+            .blocking_send(batch)
+            .map_err(|_| ParseError::Stopped)
     }
 
     /// Sends what is left and returns the totals; a file without a header is refused.
     pub fn finish(mut self) -> Result<ParseTotals, ParseError> {
         if self.layout.is_none() {
-            return Err(ParseError::Structure("the file is empty: no header row".into()));
+            return Err(ParseError::Structure(
+                "the file is empty: no header row".into(),
+            ));
         }
         self.flush()?;
         Ok(self.totals)
@@ -222,11 +234,9 @@ pub fn parse_csv(reader: impl Read, mut sink: RowSink) -> Result<ParseTotals, Pa
         }
         if !header_seen {
             header_seen = true;
-            let names: Result<Vec<&str>, _> =
-                record.iter().map(std::str::from_utf8).collect();
-            let names = names.map_err(|_| {
-                ParseError::Structure("the header row is not UTF-8".to_owned())
-            })?;
+            let names: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
+            let names = names
+                .map_err(|_| ParseError::Structure("the header row is not UTF-8".to_owned()))?;
             let first = names.first().map(|n| n.trim_start_matches('\u{feff}'));
             let names = first.into_iter().chain(names.iter().skip(1).copied());
             sink.header(names)?;
@@ -258,7 +268,10 @@ pub fn parse_csv(reader: impl Read, mut sink: RowSink) -> Result<ParseTotals, Pa
 /// booleans are taken as their text. A syntax error is a structure error, a read error a cut.
 pub fn parse_json(reader: impl Read, sink: RowSink) -> Result<ParseTotals, ParseError> {
     let mut sink = sink;
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(256 * 1024, reader));
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
+        256 * 1024,
+        reader,
+    ));
     let mut failure: Option<ParseError> = None;
     let result = Root {
         sink: &mut sink,
@@ -282,7 +295,9 @@ pub fn parse_json(reader: impl Read, sink: RowSink) -> Result<ParseTotals, Parse
                 message: "the JSON ends before it closes".to_owned(),
             });
         }
-        return Err(ParseError::Structure(format!("the JSON is malformed: {error}")));
+        return Err(ParseError::Structure(format!(
+            "the JSON is malformed: {error}"
+        )));
     }
     sink.finish()
 }
@@ -467,7 +482,13 @@ mod tests {
     fn csv_rows_arrive_in_batches_and_bad_rows_carry_their_number_and_reason() {
         let (result, batches) = run(CSV, false, None);
         let totals = result.expect("parsed");
-        assert_eq!(totals, ParseTotals { rows: 2, bad_rows: 2 });
+        assert_eq!(
+            totals,
+            ParseTotals {
+                rows: 2,
+                bad_rows: 2
+            }
+        );
         let bad: Vec<BadRow> = batches.iter().flat_map(|b| b.bad.clone()).collect();
         assert_eq!(bad.len(), 2);
         assert_eq!(bad[0].row, 2);
@@ -497,7 +518,13 @@ mod tests {
     #[test]
     fn a_json_clip_streams_its_values() {
         let (result, batches) = run(JSON, true, None);
-        assert_eq!(result.expect("parsed"), ParseTotals { rows: 2, bad_rows: 0 });
+        assert_eq!(
+            result.expect("parsed"),
+            ParseTotals {
+                rows: 2,
+                bad_rows: 0
+            }
+        );
         assert_eq!(batches.iter().map(|b| b.rows.len()).sum::<usize>(), 2);
         assert_eq!(RATE_HEADERS.len(), 8);
     }
@@ -509,6 +536,9 @@ mod tests {
         let (result, _) = run(b"{\"fields\": [\"Id\"", true, None);
         assert!(matches!(result, Err(ParseError::Cut { .. })), "{result:?}");
         let (result, _) = run(b"[1,2,3]", true, None);
-        assert!(matches!(result, Err(ParseError::Structure(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(ParseError::Structure(_))),
+            "{result:?}"
+        );
     }
 }

@@ -27,8 +27,12 @@ pub enum Trigger {
 
 /// Runs a clip's schedule until `stop`: the first attempt after `first_wait`, each next one
 /// after the wait the previous attempt returned, and one at once whenever `wake` is notified.
-pub async fn run<F, Fut>(first_wait: Duration, stop: CancellationToken, wake: Arc<Notify>, mut attempt: F)
-where
+pub async fn run<F, Fut>(
+    first_wait: Duration,
+    stop: CancellationToken,
+    wake: Arc<Notify>,
+    mut attempt: F,
+) where
     F: FnMut(Trigger) -> Fut,
     Fut: Future<Output = Duration>,
 {
@@ -125,7 +129,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_manual_wake_fetches_at_once_and_restarts_the_cycle() {
         // 0h, manual at 1h, then 5h, 9h, ...: 1 + 1 + 5 (5h, 9h, 13h, 17h, 21h) in 24 hours.
-        let attempts = run_for(DAY - Duration::from_secs(1), Some(Duration::from_secs(3600)), || FOUR_HOURS).await;
+        let attempts = run_for(
+            DAY - Duration::from_secs(1),
+            Some(Duration::from_secs(3600)),
+            || FOUR_HOURS,
+        )
+        .await;
         assert_eq!(attempts, 7);
     }
 
@@ -148,7 +157,10 @@ mod tests {
         .await;
         assert!(result.is_err());
         assert_eq!(calls.load(Ordering::SeqCst), 3);
-        assert!(started.elapsed() >= Duration::from_millis(1000), "it backed off");
+        assert!(
+            started.elapsed() >= Duration::from_millis(1000),
+            "it backed off"
+        );
 
         calls.store(0, Ordering::SeqCst);
         let result: Result<(), &str> = with_retries(
@@ -161,6 +173,10 @@ mod tests {
         )
         .await;
         assert!(result.is_err());
-        assert_eq!(calls.load(Ordering::SeqCst), 1, "a permanent failure is not retried");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "a permanent failure is not retried"
+        );
     }
 }

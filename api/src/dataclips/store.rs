@@ -103,7 +103,11 @@ fn clip_filter(project_id: &str, clip: &str) -> Expr {
 }
 
 /// Creates the clip's row if it is not there.
-pub async fn ensure_clip<C: ConnectionTrait>(db: &C, project_id: &str, clip: &str) -> Result<(), DbErr> {
+pub async fn ensure_clip<C: ConnectionTrait>(
+    db: &C,
+    project_id: &str,
+    clip: &str,
+) -> Result<(), DbErr> {
     let insert = Query::insert()
         .into_table(DataclipClips::Table)
         .columns([DataclipClips::ProjectId, DataclipClips::Clip])
@@ -119,7 +123,11 @@ pub async fn ensure_clip<C: ConnectionTrait>(db: &C, project_id: &str, clip: &st
 }
 
 /// The clip's state.
-pub async fn clip_row<C: ConnectionTrait>(db: &C, project_id: &str, clip: &str) -> Result<ClipRow, DbErr> {
+pub async fn clip_row<C: ConnectionTrait>(
+    db: &C,
+    project_id: &str,
+    clip: &str,
+) -> Result<ClipRow, DbErr> {
     let select = Query::select()
         .columns([
             DataclipClips::CurrentSnapshotId,
@@ -163,7 +171,9 @@ pub async fn claim<C: ConnectionTrait>(
     manual: bool,
 ) -> Result<bool, DbErr> {
     let gap = chrono::Duration::from_std(min_gap).unwrap_or(chrono::Duration::MAX);
-    let threshold = now.checked_sub_signed(gap).unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let threshold = now
+        .checked_sub_signed(gap)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
     let mut update = Query::update();
     update
         .table(DataclipClips::Table)
@@ -260,7 +270,11 @@ pub async fn begin_snapshot<C: ConnectionTrait>(
 }
 
 /// Stores the reported bad rows of a snapshot.
-pub async fn insert_bad_rows<C: ConnectionTrait>(db: &C, snapshot_id: i64, bad: &[BadRow]) -> Result<(), DbErr> {
+pub async fn insert_bad_rows<C: ConnectionTrait>(
+    db: &C,
+    snapshot_id: i64,
+    bad: &[BadRow],
+) -> Result<(), DbErr> {
     for chunk in bad.chunks(500) {
         let mut insert = Query::insert();
         insert.into_table(DataclipBadRows::Table).columns([
@@ -296,8 +310,14 @@ pub async fn fail_snapshot<C: ConnectionTrait>(
         .table(DataclipSnapshots::Table)
         .value(DataclipSnapshots::Status, SnapshotStatus::Failed.as_str())
         .value(DataclipSnapshots::FinishedAt, now)
-        .value(DataclipSnapshots::Rows, i64::try_from(rows).unwrap_or(i64::MAX))
-        .value(DataclipSnapshots::BadRows, i64::try_from(bad_rows).unwrap_or(i64::MAX))
+        .value(
+            DataclipSnapshots::Rows,
+            i64::try_from(rows).unwrap_or(i64::MAX),
+        )
+        .value(
+            DataclipSnapshots::BadRows,
+            i64::try_from(bad_rows).unwrap_or(i64::MAX),
+        )
         .value(DataclipSnapshots::Error, error)
         .and_where(Expr::col(DataclipSnapshots::Id).eq(snapshot.id))
         .to_owned();
@@ -329,7 +349,10 @@ pub async fn swap_in(
     let txn = db.begin().await?;
     let supersede = Query::update()
         .table(DataclipSnapshots::Table)
-        .value(DataclipSnapshots::Status, SnapshotStatus::Superseded.as_str())
+        .value(
+            DataclipSnapshots::Status,
+            SnapshotStatus::Superseded.as_str(),
+        )
         .and_where(Expr::col(DataclipSnapshots::ProjectId).eq(snapshot.project_id.as_str()))
         .and_where(Expr::col(DataclipSnapshots::Clip).eq(snapshot.clip.as_str()))
         .and_where(Expr::col(DataclipSnapshots::Status).eq(SnapshotStatus::Ready.as_str()))
@@ -339,8 +362,14 @@ pub async fn swap_in(
         .table(DataclipSnapshots::Table)
         .value(DataclipSnapshots::Status, SnapshotStatus::Ready.as_str())
         .value(DataclipSnapshots::FinishedAt, now)
-        .value(DataclipSnapshots::Rows, i64::try_from(done.rows).unwrap_or(i64::MAX))
-        .value(DataclipSnapshots::BadRows, i64::try_from(done.bad_rows).unwrap_or(i64::MAX))
+        .value(
+            DataclipSnapshots::Rows,
+            i64::try_from(done.rows).unwrap_or(i64::MAX),
+        )
+        .value(
+            DataclipSnapshots::BadRows,
+            i64::try_from(done.bad_rows).unwrap_or(i64::MAX),
+        )
         .and_where(Expr::col(DataclipSnapshots::Id).eq(snapshot.id))
         .to_owned();
     txn.execute(&ready).await?;
@@ -348,7 +377,10 @@ pub async fn swap_in(
         .table(DataclipClips::Table)
         .value(DataclipClips::CurrentSnapshotId, snapshot.id)
         .value(DataclipClips::Etag, done.etag.map(str::to_owned))
-        .value(DataclipClips::LastModified, done.last_modified.map(str::to_owned))
+        .value(
+            DataclipClips::LastModified,
+            done.last_modified.map(str::to_owned),
+        )
         .value(DataclipClips::LastSuccessAt, now)
         .value(DataclipClips::LastChangedAt, now)
         .value(DataclipClips::LastError, Option::<String>::None)
@@ -359,7 +391,11 @@ pub async fn swap_in(
 }
 
 /// Deletes the rows a snapshot wrote to its table.
-pub async fn delete_rows<C: ConnectionTrait>(db: &C, kind: ClipKind, snapshot_id: i64) -> Result<(), DbErr> {
+pub async fn delete_rows<C: ConnectionTrait>(
+    db: &C,
+    kind: ClipKind,
+    snapshot_id: i64,
+) -> Result<(), DbErr> {
     let delete = Query::delete()
         .from_table(kind.table())
         .and_where(Expr::col("snapshot_id").eq(snapshot_id))
@@ -405,7 +441,11 @@ pub async fn snapshot<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Snap
         .from(DataclipSnapshots::Table)
         .and_where(Expr::col(DataclipSnapshots::Id).eq(id))
         .to_owned();
-    db.query_one(&select).await?.as_ref().map(snapshot_from).transpose()
+    db.query_one(&select)
+        .await?
+        .as_ref()
+        .map(snapshot_from)
+        .transpose()
 }
 
 /// The latest snapshots of a clip, newest first.
@@ -423,11 +463,19 @@ pub async fn snapshots<C: ConnectionTrait>(
         .order_by(DataclipSnapshots::Id, Order::Desc)
         .limit(limit)
         .to_owned();
-    db.query_all(&select).await?.iter().map(snapshot_from).collect()
+    db.query_all(&select)
+        .await?
+        .iter()
+        .map(snapshot_from)
+        .collect()
 }
 
 /// The first reported bad rows of a snapshot.
-pub async fn bad_rows<C: ConnectionTrait>(db: &C, snapshot_id: i64, limit: u64) -> Result<Vec<BadRow>, DbErr> {
+pub async fn bad_rows<C: ConnectionTrait>(
+    db: &C,
+    snapshot_id: i64,
+    limit: u64,
+) -> Result<Vec<BadRow>, DbErr> {
     let select = Query::select()
         .columns([DataclipBadRows::RowNumber, DataclipBadRows::Reason])
         .from(DataclipBadRows::Table)
@@ -499,13 +547,21 @@ pub async fn prune<C: ConnectionTrait>(
 
 /// After a crash or a kill: snapshots left `building` are marked failed and their rows deleted.
 /// Returns how many there were.
-pub async fn recover_interrupted<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<usize, DbErr> {
+pub async fn recover_interrupted<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
     let select = Query::select()
         .columns(snapshot_columns())
         .from(DataclipSnapshots::Table)
         .and_where(Expr::col(DataclipSnapshots::Status).eq(SnapshotStatus::Building.as_str()))
         .to_owned();
-    let building: Vec<SnapshotRow> = db.query_all(&select).await?.iter().map(snapshot_from).collect::<Result<_, _>>()?;
+    let building: Vec<SnapshotRow> = db
+        .query_all(&select)
+        .await?
+        .iter()
+        .map(snapshot_from)
+        .collect::<Result<_, _>>()?;
     for snapshot in &building {
         fail_snapshot(
             db,
@@ -522,9 +578,15 @@ pub async fn recover_interrupted<C: ConnectionTrait>(db: &C, now: DateTime<Utc>)
 }
 
 /// The current snapshot of every clip: `(project_id, clip, snapshot)`.
-pub async fn current_snapshots<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, String, SnapshotRow)>, DbErr> {
+pub async fn current_snapshots<C: ConnectionTrait>(
+    db: &C,
+) -> Result<Vec<(String, String, SnapshotRow)>, DbErr> {
     let select = Query::select()
-        .columns([DataclipClips::ProjectId, DataclipClips::Clip, DataclipClips::CurrentSnapshotId])
+        .columns([
+            DataclipClips::ProjectId,
+            DataclipClips::Clip,
+            DataclipClips::CurrentSnapshotId,
+        ])
         .from(DataclipClips::Table)
         .and_where(Expr::col(DataclipClips::CurrentSnapshotId).is_not_null())
         .to_owned();
@@ -582,7 +644,11 @@ impl RowWriter {
     }
 
     /// Writes the rows with `db` (a transaction, usually).
-    pub async fn write<C: ConnectionTrait>(&mut self, db: &C, rows: Vec<Vec<Value>>) -> Result<(), DbErr> {
+    pub async fn write<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), DbErr> {
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Value>> = rows.by_ref().take(self.rows_per_statement).collect();

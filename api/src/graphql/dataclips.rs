@@ -216,7 +216,10 @@ impl UsageFilterInput {
         if let (Some(from), Some(to)) = (self.from, self.to)
             && from > to
         {
-            return Err(ApiError::invalid_field("filter.to", "is before filter.from"));
+            return Err(ApiError::invalid_field(
+                "filter.to",
+                "is before filter.from",
+            ));
         }
         Ok(analytics::UsageFilter {
             from: self.from,
@@ -552,7 +555,13 @@ impl Analytics {
         let dims: Vec<UsageDimension> = group_by.into_iter().map(Into::into).collect();
         let totals = services(ctx)?
             .dataclips
-            .usage_totals(&self.project_id, Some(variant.clip()), &dims, &filter, first)
+            .usage_totals(
+                &self.project_id,
+                Some(variant.clip()),
+                &dims,
+                &filter,
+                first,
+            )
             .await
             .map_err(ApiError::from)?;
         Ok(UsageTotals {
@@ -806,12 +815,8 @@ impl From<dc::ClipStatus> for DataclipStatus {
             .into_iter()
             .map(|(snap, bad)| snapshot_view(snap, bad))
             .collect();
-        let current = current_id.and_then(|id| {
-            snapshots
-                .iter()
-                .find(|v| v.id.0 == id.to_string())
-                .cloned()
-        });
+        let current =
+            current_id.and_then(|id| snapshots.iter().find(|v| v.id.0 == id.to_string()).cloned());
         let current = current.or_else(|| s.current.clone().map(|c| snapshot_view(c, Vec::new())));
         Self {
             project_id: s.spec.project_id.clone(),
