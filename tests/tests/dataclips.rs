@@ -809,7 +809,53 @@ async fn routing_answers_long_windows_and_sweeps_from_the_snapshot_and_point_rea
     sim.shutdown().await;
 }
 
+async fn bad_rows_within_the_allowance_are_accepted_and_reported(backend: Backend) {
+    let (sim, project) = simulator(SimConfig::default()).await;
+    sim.add_fault(FaultRule {
+        endpoint: "/dataclips/{project_id}/resource-usages-export.csv".into(),
+        malformed_row: Some(0),
+        count: Some(1),
+        ..FaultRule::default()
+    })
+    .await
+    .expect("fault");
+    let toml = dataclips_toml(&sim, project, &[USAGES], 3600, "max_bad_rows = 5");
+    let app = TestApp::start_with(backend, &toml).await;
+    wait_for_snapshot(&app, project, USAGES).await;
+    let s = status(&app, project, USAGES).await;
+    let expected = fetch_csv(&sim, project, USAGES).await.len() as i64;
+    let current = s.current.clone().expect("current");
+    assert_eq!(current.bad_rows, 1, "{s:?}");
+    assert_eq!(current.rows, expected - 1, "every other row is kept");
+    let (_, bad) = &s.snapshots[0];
+    assert_eq!(bad.first().map(|b| b.row), Some(1), "{bad:?}");
+    app.stop().await;
+    sim.shutdown().await;
+}
+
+async fn a_json_clip_is_ingested_like_its_csv(backend: Backend) {
+    let (sim, project) = simulator(SimConfig::default()).await;
+    let toml = dataclips_toml(&sim, project, &[ACTIVITIES, "attendance-export"], 3600, "")
+        .replace("cycle_secs = 3600", "cycle_secs = 3600\nformat = \"json\"");
+    let app = TestApp::start_with(backend, &toml).await;
+    for clip in [ACTIVITIES, "attendance-export"] {
+        wait_for_snapshot(&app, project, clip).await;
+        let s = status(&app, project, clip).await;
+        assert_eq!(s.spec.format.extension(), "json");
+        let expected = fetch_csv(&sim, project, clip).await.len() as i64;
+        assert_eq!(
+            s.current.map(|c| (c.rows, c.bad_rows)),
+            Some((expected, 0)),
+            "{clip}"
+        );
+    }
+    app.stop().await;
+    sim.shutdown().await;
+}
+
 backend_tests!(
+    bad_rows_within_the_allowance_are_accepted_and_reported,
+    a_json_clip_is_ingested_like_its_csv,
     a_usage_clip_is_ingested_and_its_totals_match_sums_of_the_csv,
     every_known_clip_answers_its_analytics_field_from_its_snapshot,
     an_unchanged_clip_costs_a_304_and_is_never_fetched_more_often_than_its_cycle,

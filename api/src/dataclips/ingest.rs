@@ -10,13 +10,14 @@ use std::io;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::clip::ClipKind;
+use super::parse::BadRow;
 use super::parse::{self, Batch, ChannelReader, ParseError, ParseTotals, RowSink};
-use super::store::{self, RowWriter};
+use super::store::{self, RowWriter, WriteTxn};
 use crate::config::ClipFormat;
 
 /// How rows are written.
@@ -88,8 +89,7 @@ where
         }
     }));
     let (batch_tx, mut batch_rx) = mpsc::channel::<Batch>(2);
-    let sink_rows = settings.batch_rows * settings.statements_per_transaction.max(1);
-    let sink = RowSink::new(kind, snapshot_id, sink_rows, batch_tx);
+    let sink = RowSink::new(kind, snapshot_id, settings.batch_rows, batch_tx);
     let parser = tokio::task::spawn_blocking(move || {
         let reader = ChannelReader::new(bytes_rx);
         match format {
@@ -98,6 +98,11 @@ where
         }
     });
     let mut writer = RowWriter::new(kind, db.get_database_backend(), settings.batch_rows);
+    let mut txn = WriteTxn::begin(db).await?;
+    let mut statements = 0;
+    // Bad rows are written between transactions: on SQLite a second connection could not
+    // write while this one holds the write lock.
+    let mut bad: Vec<BadRow> = Vec::new();
     loop {
         let batch = tokio::select! {
             biased;
@@ -105,13 +110,32 @@ where
             batch = batch_rx.recv() => batch,
         };
         let Some(batch) = batch else { break };
-        let txn = db.begin().await?;
-        writer.write(&txn, batch.rows).await?;
-        store::insert_bad_rows(&txn, snapshot_id, &batch.bad).await?;
-        txn.commit().await?;
+        bad.extend(batch.bad);
+        writer.write(&mut txn, batch.rows).await?;
+        statements += 1;
+        if statements >= settings.statements_per_transaction {
+            txn.commit().await?;
+            flush_bad(db, snapshot_id, &mut bad).await?;
+            txn = WriteTxn::begin(db).await?;
+            statements = 0;
+        }
     }
+    txn.commit().await?;
+    flush_bad(db, snapshot_id, &mut bad).await?;
     match parser.await {
         Ok(result) => Ok(result?),
         Err(_) => Err(IngestError::Parser),
     }
+}
+
+async fn flush_bad(
+    db: &DatabaseConnection,
+    snapshot_id: i64,
+    bad: &mut Vec<BadRow>,
+) -> Result<(), DbErr> {
+    if !bad.is_empty() {
+        store::insert_bad_rows(db, snapshot_id, bad).await?;
+        bad.clear();
+    }
+    Ok(())
 }

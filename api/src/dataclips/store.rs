@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query, Value};
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, TransactionTrait};
 
 use super::clip::ClipKind;
 use super::parse::BadRow;
@@ -600,9 +600,71 @@ pub async fn current_snapshots<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Runs a multi-row INSERT of `rows` (values in the order of `columns`) into `table`, in
-/// statements of at most `rows_per_statement` rows. The SQL of each statement size is built once
-/// with sea-query and reused, so the database sees the same prepared statement every batch.
+/// An open write transaction of the ingest, straight on the driver's pool: the hot path binds
+/// each value by moving it, where going through the ORM would copy every string twice.
+#[derive(Debug)]
+pub enum WriteTxn {
+    /// SQLite.
+    Sqlite(sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Sqlite>),
+    /// PostgreSQL.
+    Postgres(sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Postgres>),
+}
+
+fn sqlx_err(error: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Custom(format!("ingest write: {error}"))
+}
+
+impl WriteTxn {
+    /// Begins a transaction on `db`'s pool.
+    pub async fn begin(db: &sea_orm::DatabaseConnection) -> Result<Self, DbErr> {
+        match db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => Ok(Self::Sqlite(
+                db.get_sqlite_connection_pool()
+                    .begin()
+                    .await
+                    .map_err(sqlx_err)?,
+            )),
+            sea_orm::DbBackend::Postgres => Ok(Self::Postgres(
+                db.get_postgres_connection_pool()
+                    .begin()
+                    .await
+                    .map_err(sqlx_err)?,
+            )),
+            other => Err(DbErr::Custom(format!(
+                "unsupported database backend {other:?}"
+            ))),
+        }
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        match self {
+            Self::Sqlite(tx) => tx.commit().await.map_err(sqlx_err),
+            Self::Postgres(tx) => tx.commit().await.map_err(sqlx_err),
+        }
+    }
+}
+
+macro_rules! bind_all {
+    ($query:expr, $values:expr) => {{
+        let mut query = $query;
+        for value in $values {
+            query = match value {
+                Value::String(v) => query.bind(v),
+                Value::Double(v) => query.bind(v),
+                Value::Int(v) => query.bind(v),
+                Value::BigInt(v) => query.bind(v),
+                Value::Bool(v) => query.bind(v),
+                _ => query.bind(Option::<String>::None),
+            };
+        }
+        query
+    }};
+}
+
+/// Writes rows (values in the order of the kind's columns) as multi-row INSERTs of at most
+/// `rows_per_statement` rows. The SQL of each statement size is built once with sea-query and
+/// reused, so the database prepares it once.
 #[derive(Debug)]
 pub struct RowWriter {
     kind: ClipKind,
@@ -629,34 +691,45 @@ impl RowWriter {
         }
     }
 
-    fn sql_for(&mut self, rows: usize) -> &str {
+    fn sql_for(&mut self, rows: usize) -> String {
         let kind = self.kind;
         let backend = self.backend;
-        self.sql.entry(rows).or_insert_with(|| {
-            let columns = kind.columns();
-            let mut insert = Query::insert();
-            insert.into_table(kind.table()).columns(columns.clone());
-            for _ in 0..rows {
-                insert.values_panic(columns.iter().map(|_| Expr::val(0)));
-            }
-            backend.build(&insert).sql
-        })
+        self.sql
+            .entry(rows)
+            .or_insert_with(|| {
+                let columns = kind.columns();
+                let mut insert = Query::insert();
+                insert.into_table(kind.table()).columns(columns.clone());
+                for _ in 0..rows {
+                    insert.values_panic(columns.iter().map(|_| Expr::val(0)));
+                }
+                backend.build(&insert).sql
+            })
+            .clone()
     }
 
-    /// Writes the rows with `db` (a transaction, usually).
-    pub async fn write<C: ConnectionTrait>(
-        &mut self,
-        db: &C,
-        rows: Vec<Vec<Value>>,
-    ) -> Result<(), DbErr> {
+    /// Writes the rows in `txn`.
+    pub async fn write(&mut self, txn: &mut WriteTxn, rows: Vec<Vec<Value>>) -> Result<(), DbErr> {
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Value>> = rows.by_ref().take(self.rows_per_statement).collect();
-            let count = chunk.len();
-            let values: Vec<Value> = chunk.into_iter().flatten().collect();
-            let sql = self.sql_for(count).to_owned();
-            db.execute_raw(Statement::from_sql_and_values(self.backend, sql, values))
-                .await?;
+            // Built by sea-query from the table's constant identifiers and placeholders only.
+            let sql = sea_orm::sqlx::AssertSqlSafe(self.sql_for(chunk.len()));
+            let values = chunk.into_iter().flatten();
+            match txn {
+                WriteTxn::Sqlite(tx) => {
+                    bind_all!(sea_orm::sqlx::query::<sea_orm::sqlx::Sqlite>(sql), values)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(sqlx_err)?;
+                }
+                WriteTxn::Postgres(tx) => {
+                    bind_all!(sea_orm::sqlx::query::<sea_orm::sqlx::Postgres>(sql), values)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(sqlx_err)?;
+                }
+            }
         }
         Ok(())
     }
