@@ -34,7 +34,7 @@ impl IngestSettings {
     pub fn new(batch_rows: usize) -> Self {
         Self {
             batch_rows,
-            statements_per_transaction: 8,
+            statements_per_transaction: 16,
         }
     }
 }
