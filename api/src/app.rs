@@ -67,6 +67,17 @@ impl App {
         );
         let auth = &config.auth;
         let facade = Arc::new(build_facade(&config, vault.clone())?);
+        let dataclip_credentials = crate::dataclips::credentials::VaultThenConfig {
+            vault: vault.clone(),
+            config: crate::dataclips::credentials::ConfigCredentials::from_config(
+                &config.dataclips,
+            ),
+        };
+        let dataclips = Arc::new(
+            crate::dataclips::Dataclips::new(db.clone(), &config.dataclips)
+                .context("cannot build the dataclips HTTP client")?
+                .with_credentials(Arc::new(dataclip_credentials)),
+        );
         let services = Arc::new(Services {
             facade,
             key_limits: crate::facade::limits::KeyRateLimits::new(
@@ -80,10 +91,16 @@ impl App {
                 auth.login_attempts_per_minute_per_ip,
             ),
             background: Background::new(),
+            dataclips,
             db,
             config: Arc::new(config),
         });
         spawn_housekeeping(&services);
+        services
+            .dataclips
+            .start(&services.background)
+            .await
+            .context("cannot start the dataclips scheduler")?;
         let schema = crate::graphql::build_schema(services.clone());
         let web = Arc::new(crate::web::Views::load().context("cannot load the web views")?);
         Ok(Self {

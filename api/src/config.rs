@@ -54,6 +54,8 @@ pub struct Config {
     /// The key that encrypts the vault: base64 of 32 random bytes (`GATEHOUSE_VAULT_KEY`).
     /// Without it Gatehouse starts, but refuses to store secrets. Redacted in `Debug`.
     pub vault_key: Option<VaultKey>,
+    /// Dataclips: the sources Gatehouse pulls snapshots from, and how.
+    pub dataclips: DataclipsConfig,
 }
 
 impl Default for Config {
@@ -71,6 +73,7 @@ impl Default for Config {
             templates: TemplatesConfig::default(),
             vault: VaultConfig::default(),
             vault_key: None,
+            dataclips: DataclipsConfig::default(),
         }
     }
 }
@@ -240,6 +243,58 @@ impl Default for AccessConfig {
     }
 }
 
+/// Dataclips: where Gatehouse fetches them, which clips of which projects, and how it keeps them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataclipsConfig {
+    /// Base URL clips are fetched from: `{base_url}/dataclips/{project_id}/{clip}.csv|.json`
+    /// (a tenant's `https://{company}.e7.site`; the default is the simulator's default address).
+    pub base_url: String,
+    /// Snapshots kept per clip, the current one included; older ones are deleted.
+    pub keep_snapshots: u32,
+    /// The shortest gap, in seconds, between an admin's manual refresh and any earlier fetch of
+    /// the same clip.
+    pub manual_refresh_floor_secs: u64,
+    /// Rows a snapshot may refuse (unreadable values, wrong column count) and still be accepted;
+    /// each is reported with its row number and reason either way. 0 (the default) refuses any
+    /// snapshot with a bad row, so that totals are never silently short.
+    pub max_bad_rows: u64,
+    /// Rows written per multi-row INSERT during ingest.
+    pub batch_rows: usize,
+    /// Seconds to wait for a connection to the dataclip server.
+    pub connect_timeout_secs: u64,
+    /// Seconds a response may stay silent (headers or between body chunks) before the fetch
+    /// fails.
+    pub read_timeout_secs: u64,
+    /// Attempts per fetch when it fails for a reason that may pass (network, 5xx, 429, a cut
+    /// body); the first one included.
+    pub retry_attempts: u32,
+    /// Delay before the first retry, in milliseconds; doubled for each further retry.
+    pub retry_min_delay_ms: u64,
+    /// The longest delay between retries, in seconds.
+    pub retry_max_delay_secs: u64,
+    /// The clips to pull, per project.
+    pub sources: Vec<DataclipSourceConfig>,
+}
+
+impl Default for DataclipsConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "http://127.0.0.1:8900".to_owned(),
+            keep_snapshots: 3,
+            manual_refresh_floor_secs: 15 * 60,
+            max_bad_rows: 0,
+            batch_rows: 1000,
+            connect_timeout_secs: 10,
+            read_timeout_secs: 120,
+            retry_attempts: 3,
+            retry_min_delay_ms: 1000,
+            retry_max_delay_secs: 60,
+            sources: Vec::new(),
+        }
+    }
+}
+
 impl AccessConfig {
     /// The assessment policy these thresholds make. The upstream facts (page sizes, pace) are
     /// the compliance crate's defaults, which match the simulator.
@@ -254,6 +309,27 @@ impl AccessConfig {
             average_record_bytes: self.average_record_bytes,
             on_demand_active_minutes: self.on_demand_active_minutes,
             ..AssessmentPolicy::default()
+        }
+    }
+}
+
+/// The format a clip is fetched in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipFormat {
+    /// `{clip}.csv`: a header row, then one line per row (the default).
+    #[default]
+    Csv,
+    /// `{clip}.json`: `{"fields": [...], "values": [[...], ...]}`.
+    Json,
+}
+
+impl ClipFormat {
+    /// The file extension (`csv` or `json`).
+    pub const fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "json",
         }
     }
 }
@@ -308,6 +384,48 @@ impl VaultKey {
 impl fmt::Debug for VaultKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("VaultKey([REDACTED])")
+    }
+}
+
+/// The clips of one project, read with one dataclip user's credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataclipSourceConfig {
+    /// The SYNCHRO Perform project id.
+    pub project_id: String,
+    /// Clip slugs, e.g. `resource-usages-export`, `activity-export`.
+    pub clips: Vec<String>,
+    /// `csv` (default) or `json`.
+    #[serde(default)]
+    pub format: ClipFormat,
+    /// The dataclip user's name.
+    pub username: String,
+    /// The dataclip user's password (never logged; redacted in `Debug`).
+    pub password: SecretString,
+    /// Seconds between fetches of each clip; defaults to the clip's refresh cycle and may never
+    /// be shorter than it.
+    #[serde(default)]
+    pub refresh_secs: Option<u64>,
+    /// The clips' refresh cycle upstream, in seconds: 4 hours unless the project asked Bentley
+    /// for more frequent refreshes (and for tests against a simulator refreshing in seconds).
+    #[serde(default)]
+    pub cycle_secs: Option<u64>,
+}
+
+impl DataclipSourceConfig {
+    /// The upstream refresh cycle of these clips.
+    pub fn cycle(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(
+            self.cycle_secs.unwrap_or(
+                u64::from(gatehouse_compliance::dataclips::DEFAULT_REFRESH_HOURS) * 3600,
+            ),
+        )
+    }
+
+    /// The time between two scheduled fetches: `refresh_secs`, or the cycle.
+    pub fn refresh_interval(&self) -> std::time::Duration {
+        self.refresh_secs
+            .map_or_else(|| self.cycle(), std::time::Duration::from_secs)
     }
 }
 
@@ -531,6 +649,90 @@ impl Config {
                 return Err(ConfigError(format!("`{key}` must be {expected}")));
             }
         }
+        self.validate_dataclips()
+    }
+
+    fn validate_dataclips(&self) -> Result<(), ConfigError> {
+        let d = &self.dataclips;
+        match url::Url::parse(&d.base_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+            _ => {
+                return Err(ConfigError(format!(
+                    "`dataclips.base_url` must be an http(s) URL, got {:?}",
+                    d.base_url
+                )));
+            }
+        }
+        let checks: [(&str, bool, &str); 4] = [
+            (
+                "dataclips.keep_snapshots",
+                d.keep_snapshots >= 1,
+                "at least 1",
+            ),
+            (
+                "dataclips.batch_rows",
+                (1..=20_000).contains(&d.batch_rows),
+                "between 1 and 20000",
+            ),
+            (
+                "dataclips.retry_attempts",
+                d.retry_attempts >= 1,
+                "at least 1",
+            ),
+            (
+                "dataclips.read_timeout_secs",
+                d.read_timeout_secs >= 1,
+                "at least 1",
+            ),
+        ];
+        for (key, ok, expected) in checks {
+            if !ok {
+                return Err(ConfigError(format!("`{key}` must be {expected}")));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, source) in d.sources.iter().enumerate() {
+            let key = format!("dataclips.sources[{i}]");
+            if source.project_id.trim().is_empty() {
+                return Err(ConfigError(format!("`{key}.project_id` must not be empty")));
+            }
+            if source.clips.is_empty() {
+                return Err(ConfigError(format!(
+                    "`{key}.clips` must name at least one clip"
+                )));
+            }
+            for clip in &source.clips {
+                let valid = !clip.is_empty()
+                    && clip
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                if !valid {
+                    return Err(ConfigError(format!(
+                        "`{key}.clips`: {clip:?} is not a clip slug (lowercase letters, digits, -)"
+                    )));
+                }
+                if !seen.insert((source.project_id.clone(), clip.clone())) {
+                    return Err(ConfigError(format!(
+                        "`{key}.clips`: {clip} of project {} is configured twice",
+                        source.project_id
+                    )));
+                }
+            }
+            if source.cycle_secs == Some(0) {
+                return Err(ConfigError(format!(
+                    "`{key}.cycle_secs` must be at least 1"
+                )));
+            }
+            let cycle = source.cycle().as_secs();
+            if let Some(refresh) = source.refresh_secs
+                && refresh < cycle
+            {
+                return Err(ConfigError(format!(
+                    "`{key}.refresh_secs` is {refresh}, shorter than the clips' refresh cycle of \
+                     {cycle} seconds: a dataclip is never fetched more often than it refreshes"
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -690,6 +892,39 @@ mod tests {
         );
         let shown = format!("{config:?}");
         assert!(!shown.contains(key), "{shown}");
+    }
+
+    #[test]
+    fn a_dataclip_refresh_shorter_than_the_cycle_is_refused_with_its_key() {
+        let toml = "[[dataclips.sources]]\nproject_id = \"p\"\nclips = [\"activity-export\"]\n\
+                    username = \"u\"\npassword = \"p\"\nrefresh_secs = 3600\n";
+        let error = Config::from_toml(toml, &Overrides::default()).expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .contains("dataclips.sources[0].refresh_secs"),
+            "{error}"
+        );
+        let ok = format!("{toml}cycle_secs = 60\n");
+        let config =
+            Config::from_toml(&ok, &Overrides::default()).expect("a shorter cycle allows it");
+        assert_eq!(
+            config.dataclips.sources[0].refresh_interval().as_secs(),
+            3600
+        );
+    }
+
+    #[test]
+    fn a_dataclip_source_defaults_to_its_four_hour_cycle_and_hides_its_password() {
+        let toml = "[[dataclips.sources]]\nproject_id = \"p\"\nclips = [\"activity-export\"]\n\
+                    username = \"u\"\npassword = \"dataclip-secret-pw\"\n";
+        let config = Config::from_toml(toml, &Overrides::default()).expect("valid");
+        assert_eq!(
+            config.dataclips.sources[0].refresh_interval().as_secs(),
+            4 * 3600
+        );
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("dataclip-secret-pw"), "{shown}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod background;
 pub mod cache;
 pub mod config;
+pub mod dataclips;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -9,6 +9,7 @@ use crate::auth::app_keys::KeyVerifier;
 use crate::auth::throttle::LoginThrottle;
 use crate::background::Background;
 use crate::config::Config;
+use crate::dataclips::Dataclips;
 use crate::facade::Facade;
 use crate::facade::limits::KeyRateLimits;
 use crate::vault::Vault;
@@ -35,4 +36,6 @@ pub struct Services {
     pub vault: Arc<Vault>,
     /// Access requests: assessment, review, drafts, tokens and keys bound to them.
     pub access: AccessRequests,
+    /// Dataclip snapshots: the scheduler, the analytics over them, the routing hook.
+    pub dataclips: Arc<Dataclips>,
 }

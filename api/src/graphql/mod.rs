@@ -7,6 +7,7 @@ pub mod access;
 pub mod access_types;
 pub mod accounts;
 pub mod analysis;
+pub mod dataclips;
 pub mod guard;
 pub mod perform;
 pub mod types;
@@ -25,6 +26,7 @@ pub struct Query(
     accounts::AccountQuery,
     perform::PerformQuery,
     access::AccessQuery,
+    dataclips::DataclipQuery,
 );
 
 /// The root mutation.
@@ -33,6 +35,7 @@ pub struct Mutation(
     accounts::AccountMutation,
     perform::mutations::PerformMutation,
     access::AccessMutation,
+    dataclips::DataclipMutation,
 );
 
 /// Gatehouse's schema type.

@@ -181,7 +181,17 @@ pub fn prepare(
         fresh_cache_secs: config.cache.default_ttl_secs,
     };
     let estimate = estimate(&plan.shape, &policy.cost);
-    match route(&plan.shape, &policy, &Sources::default(), accept_stale) {
+    // Snapshot ages are known per project; an operation over one project can be routed to them.
+    let projects: std::collections::BTreeSet<&Option<String>> =
+        plan.touches.iter().map(|t| &t.project).collect();
+    let sources = match projects.into_iter().collect::<Vec<_>>().as_slice() {
+        [Some(project)] => Sources {
+            cache_age_secs: None,
+            dataclip_age_secs: services.dataclips.snapshot_ages(project),
+        },
+        _ => Sources::default(),
+    };
+    match route(&plan.shape, &policy, &sources, accept_stale) {
         RouteDecision::TooCostly { estimate, budget } => Err(ApiError::new(
             ErrorCode::TooCostly,
             format!(
@@ -199,10 +209,17 @@ pub fn prepare(
                 "field": reason.field,
                 "hint": hint,
             }))),
-        RouteDecision::Dataclip { .. } => Err(ApiError::new(
-            ErrorCode::UseDataclips,
-            "this question is answered from Dataclips snapshots: ask the `analytics` field",
-        )),
+        RouteDecision::Dataclip { dataclips, age_secs } => {
+            let clips: Vec<&str> = dataclips.iter().map(|d| d.slug.as_str()).collect();
+            Err(ApiError::new(
+                ErrorCode::UseDataclips,
+                format!(
+                    "this question is answered from the Dataclips snapshots ({}, {age_secs} s old): ask `analytics(projectId)`",
+                    clips.join(", ")
+                ),
+            )
+            .with_details(serde_json::json!({ "dataclips": clips, "snapshotAgeSeconds": age_secs })))
+        }
         RouteDecision::Cache { .. } | RouteDecision::Live { .. } => Ok(estimate),
     }
 }
