@@ -41,7 +41,12 @@ impl App {
             .await
             .context("cannot apply the database migrations")?;
         let auth = &config.auth;
-        let facade = Arc::new(build_facade(&config)?);
+        let background = Background::new();
+        let metering = Arc::new(
+            crate::metering::Metering::start(&config, db.clone(), &background)
+                .context("cannot start metering")?,
+        );
+        let facade = Arc::new(build_facade(&config, metering.observer())?);
         let services = Arc::new(Services {
             facade,
             key_limits: crate::facade::limits::KeyRateLimits::new(
@@ -52,11 +57,13 @@ impl App {
                 auth.login_attempts_per_minute,
                 auth.login_attempts_per_minute_per_ip,
             ),
-            background: Background::new(),
+            background,
+            metering,
             db,
             config: Arc::new(config),
         });
         spawn_housekeeping(&services);
+        crate::metering::spawn_job(&services);
         let schema = crate::graphql::build_schema(services.clone());
         let web = Arc::new(crate::web::Views::load().context("cannot load the web views")?);
         Ok(Self {
@@ -118,14 +125,21 @@ impl App {
 }
 
 /// The facade over the configured upstream: tokens from the configuration (the vault joins
-/// them when it holds tokens), calls reported to metrics.
-fn build_facade(config: &Config) -> anyhow::Result<crate::facade::Facade> {
+/// them when it holds tokens), calls reported to metrics and to the usage ledger (`ledger`,
+/// when metering is on).
+fn build_facade(
+    config: &Config,
+    ledger: Option<Arc<dyn crate::upstream::CallObserver>>,
+) -> anyhow::Result<crate::facade::Facade> {
     use crate::upstream::observer::{MetricsObserver, Observers};
     use crate::upstream::tokens::ConfigTokens;
     let profile = Arc::new(config.upstream.clone());
     let tokens: Arc<dyn crate::upstream::tokens::TokenSource> =
         Arc::new(ConfigTokens::new(config.upstream.tokens.clone()));
-    let observers = Arc::new(Observers(vec![Arc::new(MetricsObserver)]));
+    let mut observers: Vec<Arc<dyn crate::upstream::CallObserver>> =
+        vec![Arc::new(MetricsObserver)];
+    observers.extend(ledger);
+    let observers = Arc::new(Observers(observers));
     let client = crate::upstream::UpstreamClient::over_http(profile, tokens.clone(), observers)
         .context("cannot build the upstream HTTP client")?;
     let cache = crate::cache::UpstreamCache::new(config.cache.clone());

@@ -44,6 +44,8 @@ pub struct Config {
     pub upstream: crate::upstream::UpstreamProfile,
     /// The read cache in front of the upstream.
     pub cache: crate::cache::CacheConfig,
+    /// The usage ledger, rollups, findings and alerts.
+    pub metering: crate::metering::MeteringConfig,
 }
 
 impl Default for Config {
@@ -57,6 +59,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             upstream: crate::upstream::UpstreamProfile::default(),
             cache: crate::cache::CacheConfig::default(),
+            metering: crate::metering::MeteringConfig::default(),
         }
     }
 }
@@ -364,6 +367,7 @@ impl Config {
             ),
         ];
         self.upstream.validate().map_err(ConfigError)?;
+        self.metering.validate().map_err(ConfigError)?;
         for (key, ok, expected) in checks {
             if !ok {
                 return Err(ConfigError(format!("`{key}` must be {expected}")));
@@ -488,6 +492,16 @@ mod tests {
     fn the_committed_example_config_is_valid() {
         let example = include_str!("../../config.example.toml");
         Config::from_toml(example, &Overrides::default()).expect("config.example.toml loads");
+    }
+
+    #[test]
+    fn a_bad_metering_value_is_refused_with_its_key() {
+        let error = Config::from_toml("[metering]\nbatch_max_records = 0\n", &Overrides::default())
+            .expect_err("an empty batch must be refused");
+        assert!(
+            error.to_string().contains("metering.batch_max_records"),
+            "{error}"
+        );
     }
 
     #[test]

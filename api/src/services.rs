@@ -28,4 +28,6 @@ pub struct Services {
     pub facade: Arc<Facade>,
     /// Per-app-key operation rate limits.
     pub key_limits: KeyRateLimits,
+    /// The usage ledger, reports and alerts.
+    pub metering: Arc<crate::metering::Metering>,
 }

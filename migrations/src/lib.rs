@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_accounts;
 mod m20261128_000002_idempotency;
+mod m20261129_000003_metering;
 
 /// The ordered list of Gatehouse migrations.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_accounts::Migration),
             Box::new(m20261128_000002_idempotency::Migration),
+            Box::new(m20261129_000003_metering::Migration),
         ]
     }
 }

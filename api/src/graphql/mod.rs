@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod analysis;
 pub mod guard;
+pub mod metering;
 pub mod perform;
 pub mod types;
 
@@ -19,13 +20,18 @@ use crate::services::Services;
 
 /// The root query.
 #[derive(MergedObject, Default, Debug)]
-pub struct Query(accounts::AccountQuery, perform::PerformQuery);
+pub struct Query(
+    accounts::AccountQuery,
+    perform::PerformQuery,
+    metering::MeteringQuery,
+);
 
 /// The root mutation.
 #[derive(MergedObject, Default, Debug)]
 pub struct Mutation(
     accounts::AccountMutation,
     perform::mutations::PerformMutation,
+    metering::MeteringMutation,
 );
 
 /// Gatehouse's schema type.

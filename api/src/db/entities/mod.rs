@@ -3,5 +3,9 @@
 pub mod app_keys;
 pub mod audit_log;
 pub mod idempotency_keys;
+pub mod ledger_calls;
+pub mod ledger_operations;
 pub mod sessions;
+pub mod usage_alerts;
+pub mod usage_rollups;
 pub mod users;
