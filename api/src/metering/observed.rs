@@ -11,6 +11,9 @@
 //! first page starts one, a continuation extends it. A walk longer than
 //! `graphql.max_live_pages` pages is a page sweep; a walk whose `from`/`to` window is longer
 //! than `graphql.max_live_window_days` is a window sweep. Retries are not pages.
+//!
+//! Reads of the project record itself count towards volume but are never undeclared: every
+//! integration reads the project it works on, and no workflow lists it.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -93,7 +96,11 @@ pub async fn observe<C: ConnectionTrait>(
     for row in rows {
         let count = u64::try_from(row.count).unwrap_or(0);
         if row.kind == "call" {
-            if let Some((entity, operation)) = parse_pair(&row.entity, &row.action) {
+            // Reading the project record is implied by any declaration (as it is by any key
+            // that may use the project): it is load, but never an undeclared use.
+            if let Some((entity, operation)) = parse_pair(&row.entity, &row.action)
+                .filter(|pair| *pair != (Entity::Project, Operation::Read))
+            {
                 *by_use
                     .entry((entity, operation, row.workflow.clone()))
                     .or_default() += count;
