@@ -130,7 +130,7 @@ async fn round(target: &Target, clients: u64, secs: u64) -> f64 {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     let mid = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]
@@ -152,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
     let mut results = [Vec::new(), Vec::new()];
     for r in 0..rounds {
         // Alternate which goes first, so that drift in the machine hits both alike.
-        let order: [(usize, &Target); 2] = if r % 2 == 0 {
+        let order: [(usize, &Target); 2] = if r.is_multiple_of(2) {
             [(0, &on), (1, &off)]
         } else {
             [(1, &off), (0, &on)]
