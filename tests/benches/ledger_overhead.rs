@@ -127,6 +127,31 @@ async fn round(target: &Target, clients: u64, secs: u64) -> f64 {
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
+fn synthetic_call(i: u64) -> gatehouse::metering::ledger::CallRecord {
+    gatehouse::metering::ledger::CallRecord {
+        occurred_at: chrono::Utc::now(),
+        project_id: "bench-project".to_owned(),
+        token_fingerprint: "0123456789ab".to_owned(),
+        endpoint: "/api/v1/projects/{project_id}/activities".to_owned(),
+        method: "GET".to_owned(),
+        entity: Some(Entity::Activity),
+        action: Some(gatehouse_compliance::model::Operation::Read),
+        status: Some(200),
+        error: None,
+        latency: Duration::from_micros(1_000 + i % 1_000),
+        bytes_sent: 0,
+        bytes_received: 4_096,
+        attempt: 0,
+        cache: "miss",
+        app_key_id: None,
+        user_id: None,
+        operation: Some("Bench".to_owned()),
+        workflow: None,
+        request_id: None,
+        list: None,
+    }
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     let mid = values.len() / 2;
@@ -178,6 +203,41 @@ async fn main() -> anyhow::Result<()> {
         "  ledger    : {} records written, {} dropped",
         stats.written, stats.dropped
     );
+
+    // Overload: records offered far faster than any request rate, straight into the ledger
+    // (queue_capacity 50,000), to measure what the writer sustains and what a full queue drops.
+    let burst = env_number("LEDGER_BENCH_BURST", 200_000);
+    let ledger = &on.app.services.metering.ledger;
+    let before = ledger.stats();
+    let started = Instant::now();
+    for i in 0..burst {
+        ledger.record_call(synthetic_call(i));
+        if i % 1_000 == 999 {
+            // Let the writer run between bursts, as request handlers would.
+            tokio::task::yield_now().await;
+        }
+    }
+    let offered_in = started.elapsed();
+    ledger.flush().await;
+    let drained_in = started.elapsed();
+    let after = ledger.stats();
+    let written = after.written - before.written;
+    let dropped = after.dropped - before.dropped;
+    println!();
+    println!(
+        "overload: {burst} call records offered in {:.2} s",
+        offered_in.as_secs_f64()
+    );
+    println!(
+        "  written   : {written} ({:.0} records/s until drained in {:.2} s)",
+        written as f64 / drained_in.as_secs_f64(),
+        drained_in.as_secs_f64()
+    );
+    println!(
+        "  dropped   : {dropped} ({:.1} %), counted in ledger_records_dropped_total",
+        dropped as f64 * 100.0 / burst as f64
+    );
+    println!("  accounted : {}", written + dropped == burst);
     on.app.stop().await?;
     off.app.stop().await?;
     sim.shutdown().await;

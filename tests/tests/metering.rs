@@ -882,6 +882,27 @@ async fn with_metering_off_nothing_is_recorded(backend: Backend) {
     rig.stop().await;
 }
 
+async fn the_metering_migration_goes_down_and_up_again(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let TestApp { app, db, .. } = app;
+    app.stop().await.expect("graceful stop");
+    let conn = sea_orm::Database::connect(&db.url).await.expect("database");
+    // Revert one migration at a time (later ones may follow it) until the ledger is gone.
+    let mut reverted = 0;
+    while store::raw_counts(&conn).await.is_ok() {
+        assert!(reverted < 10, "reverting never removed the ledger tables");
+        gatehouse::db::migrate_down(&conn, 1)
+            .await
+            .expect("a migration reverts");
+        reverted += 1;
+    }
+    gatehouse::db::migrate(&conn)
+        .await
+        .expect("and applies again");
+    assert_eq!(store::raw_counts(&conn).await.expect("counts"), (0, 0));
+    conn.close().await.ok();
+}
+
 backend_tests!(
     the_ledger_counts_exactly_the_upstream_calls_the_simulator_served,
     a_graceful_stop_mid_traffic_loses_no_record,
@@ -894,4 +915,5 @@ backend_tests!(
     alerts_are_raised_once_per_day_and_acknowledged_by_reviewers,
     a_full_queue_drops_and_counts_records_instead_of_waiting,
     with_metering_off_nothing_is_recorded,
+    the_metering_migration_goes_down_and_up_again,
 );

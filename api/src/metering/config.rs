@@ -13,9 +13,10 @@ pub struct MeteringConfig {
     /// Records waiting to be written, at most; when full, new records are dropped and counted
     /// (`ledger_records_dropped_total`), never waited for.
     pub queue_capacity: usize,
-    /// The writer commits when it holds this many records...
+    /// Most records the writer commits in one transaction.
     pub batch_max_records: usize,
-    /// ...or when this many milliseconds have passed since its last commit.
+    /// Milliseconds between the writer's commits (sooner when the queue is half full or a
+    /// flush is asked for).
     pub flush_interval_ms: u64,
     /// Days raw ledger records are kept; daily rollups are kept for good.
     pub raw_retention_days: u32,
