@@ -66,7 +66,12 @@ impl App {
             keys.clone(),
         );
         let auth = &config.auth;
-        let facade = Arc::new(build_facade(&config, vault.clone())?);
+        let background = Background::new();
+        let metering = Arc::new(
+            crate::metering::Metering::start(&config, db.clone(), &background)
+                .context("cannot start metering")?,
+        );
+        let facade = Arc::new(build_facade(&config, vault.clone(), metering.observer())?);
         let dataclip_credentials = crate::dataclips::credentials::VaultThenConfig {
             vault: vault.clone(),
             config: crate::dataclips::credentials::ConfigCredentials::from_config(
@@ -90,8 +95,9 @@ impl App {
                 auth.login_attempts_per_minute,
                 auth.login_attempts_per_minute_per_ip,
             ),
-            background: Background::new(),
+            background,
             dataclips,
+            metering,
             db,
             config: Arc::new(config),
         });
@@ -101,6 +107,7 @@ impl App {
             .start(&services.background)
             .await
             .context("cannot start the dataclips scheduler")?;
+        crate::metering::spawn_job(&services);
         let schema = crate::graphql::build_schema(services.clone());
         let web = Arc::new(crate::web::Views::load().context("cannot load the web views")?);
         Ok(Self {
@@ -162,8 +169,13 @@ impl App {
 }
 
 /// The facade over the configured upstream: tokens from the vault first, then from the
-/// configuration; calls reported to metrics.
-fn build_facade(config: &Config, vault: Arc<Vault>) -> anyhow::Result<crate::facade::Facade> {
+/// configuration; calls reported to metrics and to the usage ledger (`ledger`, when metering
+/// is on).
+fn build_facade(
+    config: &Config,
+    vault: Arc<Vault>,
+    ledger: Option<Arc<dyn crate::upstream::CallObserver>>,
+) -> anyhow::Result<crate::facade::Facade> {
     use crate::upstream::observer::{MetricsObserver, Observers};
     use crate::upstream::tokens::{ChainedTokens, ConfigTokens};
     let profile = Arc::new(config.upstream.clone());
@@ -171,7 +183,10 @@ fn build_facade(config: &Config, vault: Arc<Vault>) -> anyhow::Result<crate::fac
         vault,
         Arc::new(ConfigTokens::new(config.upstream.tokens.clone())),
     ]));
-    let observers = Arc::new(Observers(vec![Arc::new(MetricsObserver)]));
+    let mut observers: Vec<Arc<dyn crate::upstream::CallObserver>> =
+        vec![Arc::new(MetricsObserver)];
+    observers.extend(ledger);
+    let observers = Arc::new(Observers(observers));
     let client = crate::upstream::UpstreamClient::over_http(profile, tokens.clone(), observers)
         .context("cannot build the upstream HTTP client")?;
     let cache = crate::cache::UpstreamCache::new(config.cache.clone());

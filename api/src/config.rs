@@ -56,6 +56,8 @@ pub struct Config {
     pub vault_key: Option<VaultKey>,
     /// Dataclips: the sources Gatehouse pulls snapshots from, and how.
     pub dataclips: DataclipsConfig,
+    /// The usage ledger, rollups, findings and alerts.
+    pub metering: crate::metering::MeteringConfig,
 }
 
 impl Default for Config {
@@ -74,6 +76,7 @@ impl Default for Config {
             vault: VaultConfig::default(),
             vault_key: None,
             dataclips: DataclipsConfig::default(),
+            metering: crate::metering::MeteringConfig::default(),
         }
     }
 }
@@ -644,6 +647,7 @@ impl Config {
             ),
         ];
         self.upstream.validate().map_err(ConfigError)?;
+        self.metering.validate().map_err(ConfigError)?;
         for (key, ok, expected) in checks {
             if !ok {
                 return Err(ConfigError(format!("`{key}` must be {expected}")));
@@ -873,6 +877,16 @@ mod tests {
             error
                 .to_string()
                 .contains("access.on_demand_active_minutes"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_bad_metering_value_is_refused_with_its_key() {
+        let error = Config::from_toml("[metering]\nbatch_max_records = 0\n", &Overrides::default())
+            .expect_err("an empty batch must be refused");
+        assert!(
+            error.to_string().contains("metering.batch_max_records"),
             "{error}"
         );
     }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod facade;
 pub mod graphql;
 pub mod http;
+pub mod metering;
 pub mod services;
 pub mod telemetry;
 pub mod upstream;

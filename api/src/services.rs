@@ -38,4 +38,6 @@ pub struct Services {
     pub access: AccessRequests,
     /// Dataclip snapshots: the scheduler, the analytics over them, the routing hook.
     pub dataclips: Arc<Dataclips>,
+    /// The usage ledger, reports and alerts.
+    pub metering: Arc<crate::metering::Metering>,
 }

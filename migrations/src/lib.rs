@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_accounts;
 mod m20261128_000002_idempotency;
+mod m20261129_000003_metering;
 mod m20261201_000001_dataclips;
 mod m20261201_000002_access_requests;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_idempotency::Migration),
             Box::new(m20261201_000002_access_requests::Migration),
             Box::new(m20261201_000001_dataclips::Migration),
+            Box::new(m20261129_000003_metering::Migration),
         ]
     }
 }

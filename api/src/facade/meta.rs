@@ -90,6 +90,23 @@ impl RequestMeta {
         )
     }
 
+    /// Cache reads so far: fresh hits, stale answers, misses.
+    pub fn cache_counts(&self) -> (u32, u32, u32) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.stale.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The estimated cost (score), once estimated.
+    pub fn estimated_score(&self) -> Option<u64> {
+        self.estimate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map(|e| e.score)
+    }
+
     /// Upstream call attempts made so far.
     pub fn upstream_calls(&self) -> u64 {
         self.tag.meter.as_ref().map_or(0, |m| m.calls())

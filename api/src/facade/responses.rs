@@ -36,6 +36,13 @@ pub struct StoredResponse {
     lifetime: Duration,
 }
 
+impl StoredResponse {
+    /// The first project the answer depends on, as the usage ledger records it.
+    pub fn project(&self) -> Option<&str> {
+        self.projects.iter().find_map(|p| p.as_deref())
+    }
+}
+
 struct Lifetime;
 
 impl Expiry<String, StoredResponse> for Lifetime {

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod analysis;
 pub mod dataclips;
 pub mod guard;
+pub mod metering;
 pub mod perform;
 pub mod types;
 
@@ -27,6 +28,7 @@ pub struct Query(
     perform::PerformQuery,
     access::AccessQuery,
     dataclips::DataclipQuery,
+    metering::MeteringQuery,
 );
 
 /// The root mutation.
@@ -36,6 +38,7 @@ pub struct Mutation(
     perform::mutations::PerformMutation,
     access::AccessMutation,
     dataclips::DataclipMutation,
+    metering::MeteringMutation,
 );
 
 /// Gatehouse's schema type.

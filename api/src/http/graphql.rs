@@ -251,12 +251,87 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
     execute(&state, &headers, Method::POST, media, request).await
 }
 
+/// What the usage ledger learns about one operation while it is handled.
+#[derive(Debug, Default)]
+struct Seen {
+    app_key_id: Option<uuid::Uuid>,
+    user_id: Option<uuid::Uuid>,
+    project_id: Option<String>,
+    operation: Option<String>,
+    kind: Option<&'static str>,
+    meta: Option<Arc<RequestMeta>>,
+    outcome: Option<&'static str>,
+    error_code: Option<String>,
+    /// Answered from the response cache: the cache reads the stored answer was built from.
+    replayed_reads: Option<u32>,
+}
+
+impl Seen {
+    /// Notes a refusal before execution and answers it.
+    fn refuse(&mut self, media: Media, error: ApiError) -> Response {
+        self.outcome = Some("refused");
+        self.error_code = Some(error.code.as_str().to_owned());
+        request_error(media, error)
+    }
+}
+
+/// Executes one operation and records it in the usage ledger, whether it ran or was refused.
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     method: Method,
     media: Media,
+    request: async_graphql::Request,
+) -> Response {
+    let started = Instant::now();
+    let occurred_at = chrono::Utc::now();
+    let mut seen = Seen::default();
+    let response = run(state, headers, method, media, request, &mut seen).await;
+    let ledger = &state.services.metering.ledger;
+    if ledger.is_enabled() {
+        let meta = seen.meta.as_deref();
+        let (hits, stale, misses) = match (meta, seen.replayed_reads) {
+            (Some(meta), _) => meta.cache_counts(),
+            (None, Some(reads)) => (reads, 0, 0),
+            (None, None) => (0, 0, 0),
+        };
+        let source = match (meta, seen.replayed_reads) {
+            (Some(meta), _) => meta.source(),
+            (None, Some(_)) => "cache",
+            (None, None) => "none",
+        };
+        ledger.record_operation(crate::metering::OperationRecord {
+            occurred_at,
+            request_id: headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(ToOwned::to_owned),
+            app_key_id: seen.app_key_id,
+            user_id: seen.user_id,
+            project_id: seen.project_id,
+            operation: seen.operation,
+            kind: seen.kind.unwrap_or("unknown"),
+            source,
+            cache_hits: hits,
+            cache_stale: stale,
+            cache_misses: misses,
+            upstream_calls: meta.map_or(0, RequestMeta::upstream_calls),
+            estimated_cost: meta.and_then(RequestMeta::estimated_score),
+            duration: started.elapsed(),
+            outcome: seen.outcome.unwrap_or("ok"),
+            error_code: seen.error_code,
+        });
+    }
+    response
+}
+
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: Method,
+    media: Media,
     mut request: async_graphql::Request,
+    seen: &mut Seen,
 ) -> Response {
     let started = Instant::now();
     let services = &state.services;
@@ -264,9 +339,11 @@ async fn execute(
 
     let principal = match super::principal::resolve(headers, services).await {
         Ok(principal) => principal,
-        Err(error) => return request_error(media, error),
+        Err(error) => return seen.refuse(media, error),
     };
-    if let Some(refusal) = rate_limited(services, &principal, media) {
+    seen.app_key_id = principal.app_key().map(|k| k.id);
+    seen.user_id = principal.user().map(|u| u.id);
+    if let Some(refusal) = rate_limited(services, &principal, media, seen) {
         return refusal;
     }
     // A warm read-only query this key has asked before is answered from the response cache,
@@ -289,6 +366,10 @@ async fn execute(
     if let Some(key) = &response_key
         && let Some(stored) = services.facade.responses().get(key)
     {
+        seen.operation = request.operation_name.clone();
+        seen.kind = Some("query");
+        seen.project_id = stored.project().map(ToOwned::to_owned);
+        seen.replayed_reads = Some(stored.reads);
         let label = super::metrics::operation_label(request.operation_name.as_deref());
         tracing::Span::current().record("graphql.operation", label.as_str());
         record_graphql(&label, "query", "ok", started.elapsed());
@@ -312,7 +393,7 @@ async fn execute(
             .into_response();
     }
     if request.query.len() > limits.max_query_bytes {
-        return request_error(
+        return seen.refuse(
             media,
             ApiError::new(
                 ErrorCode::QueryTooLarge,
@@ -329,21 +410,24 @@ async fn execute(
     let (info, plan) = match request.parsed_query() {
         Ok(document) => match analyse(document, operation_name.as_deref(), limits) {
             Ok(info) => (info, plan(document, operation_name.as_deref(), &variables)),
-            Err(error) => return request_error(media, error),
+            Err(error) => return seen.refuse(media, error),
         },
         Err(error) => {
-            return request_error(
+            return seen.refuse(
                 media,
                 ApiError::new(ErrorCode::GraphqlParseFailed, error.message),
             );
         }
     };
+    seen.operation = info.name.clone();
+    seen.kind = Some(info.kind.as_str());
+    seen.project_id = plan.touches.iter().find_map(|t| t.project.clone());
     let label = super::metrics::operation_label(info.name.as_deref());
     tracing::Span::current().record("graphql.operation", label.as_str());
 
     match info.kind {
         OperationKind::Mutation if method == Method::GET => {
-            let mut response = request_error(
+            let mut response = seen.refuse(
                 media,
                 ApiError::new(
                     ErrorCode::MethodNotAllowed,
@@ -356,7 +440,7 @@ async fn execute(
             return response;
         }
         OperationKind::Subscription => {
-            return request_error(
+            return seen.refuse(
                 media,
                 ApiError::new(ErrorCode::BadRequest, "subscriptions are not served"),
             );
@@ -368,7 +452,7 @@ async fn execute(
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
                 if !crate::auth::secrets::constant_time_eq(presented, csrf_token) {
-                    return request_error(
+                    return seen.refuse(
                         media,
                         ApiError::new(
                             ErrorCode::CsrfFailed,
@@ -401,10 +485,13 @@ async fn execute(
         app_key_id: principal.app_key().map(|k| k.id),
         user_id: principal.user().map(|u| u.id),
         operation: info.name.clone(),
-        workflow: None,
+        workflow: principal
+            .app_key()
+            .and_then(|k| services.metering.workflow_for(k.id)),
         request_id: Some(request_id.clone()),
         meter: None,
     }));
+    seen.meta = Some(meta.clone());
     if plan.is_perform() {
         match prepare(services, &principal, &plan, accept_stale) {
             Ok(estimate) => meta.set_estimate(estimate),
@@ -415,7 +502,7 @@ async fn execute(
                     error.code.as_str(),
                     started.elapsed(),
                 );
-                return request_error(media, error);
+                return seen.refuse(media, error);
             }
         }
     }
@@ -478,6 +565,10 @@ async fn execute(
             |code| code.to_string().trim_matches('"').to_owned(),
         );
     record_graphql(&label, info.kind.as_str(), &outcome, started.elapsed());
+    if outcome != "ok" {
+        seen.outcome = Some(if request_failed { "refused" } else { "error" });
+        seen.error_code = Some(outcome.clone());
+    }
 
     let status = if request_failed {
         StatusCode::BAD_REQUEST
@@ -491,7 +582,7 @@ async fn execute(
             body,
         )
             .into_response(),
-        Err(error) => request_error(media, ApiError::internal("graphql response", &error)),
+        Err(error) => seen.refuse(media, ApiError::internal("graphql response", &error)),
     }
 }
 
@@ -500,6 +591,7 @@ fn rate_limited(
     services: &crate::services::Services,
     principal: &crate::auth::Principal,
     media: Media,
+    seen: &mut Seen,
 ) -> Option<Response> {
     let key = principal.app_key()?;
     let wait = services
@@ -507,7 +599,7 @@ fn rate_limited(
         .check(key.id, key.rate_per_minute)
         .err()?;
     let seconds = wait.as_secs().max(1);
-    let mut response = request_error(
+    let mut response = seen.refuse(
         media,
         ApiError::new(
             ErrorCode::RateLimited,

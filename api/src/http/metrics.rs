@@ -58,6 +58,19 @@ fn describe() {
         "graphql_operations_total",
         "GraphQL operations by name, type and outcome (an error code or ok)"
     );
+    metrics::describe_counter!(
+        "ledger_records_written_total",
+        "Usage ledger records committed to the database"
+    );
+    metrics::describe_counter!(
+        "ledger_records_dropped_total",
+        "Usage ledger records dropped, by reason (queue_full, write_failed, shut_down)"
+    );
+    metrics::describe_histogram!(
+        "ledger_batch_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time to commit one usage ledger batch"
+    );
     metrics::describe_histogram!(
         "graphql_operation_duration_seconds",
         metrics::Unit::Seconds,

@@ -4,6 +4,7 @@ pub mod graphql;
 pub mod health;
 pub mod metrics;
 pub mod principal;
+pub mod reports;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,7 +61,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics));
+        .route("/metrics", get(health::metrics))
+        .route("/reports/usage", get(reports::html))
+        .route("/reports/usage.csv", get(reports::csv))
+        .route("/reports/usage.json", get(reports::json));
 
     api.merge(crate::web::routes())
         .layer(DefaultBodyLimit::max(body_limit))

@@ -155,6 +155,9 @@ impl HttpUpstream {
             })?;
         let fingerprint = sha256_hex(token.expose_secret())[..12].to_owned();
         let url = self.url(&call)?;
+        let list = (call.method == Method::GET)
+            .then(|| super::observer::ListShape::of(&call.query, &self.profile.pagination_names))
+            .flatten();
         let retry = &self.profile.retry;
         let idempotent = call.method == Method::GET || call.method == Method::HEAD;
         let started = Instant::now();
@@ -263,6 +266,7 @@ impl HttpUpstream {
                         bytes_received: body.len() as u64,
                         attempt,
                         tag: call.tag.clone(),
+                        list: list.clone(),
                     });
                     if status.is_success() || status == StatusCode::NOT_MODIFIED {
                         return Ok(Reply {
@@ -287,6 +291,7 @@ impl HttpUpstream {
                         bytes_received: 0,
                         attempt,
                         tag: call.tag.clone(),
+                        list: list.clone(),
                     });
                     (Err(error), None)
                 }

@@ -1,0 +1,170 @@
+//! Usage report exports for signed-in reviewers and admins (session cookie; app keys are
+//! refused): `GET /reports/usage.csv`, `/reports/usage.json` and the printable HTML report
+//! `/reports/usage`, each with `?project_id=&from=&to=&app_key_id=` (days are `YYYY-MM-DD`,
+//! UTC, both included; `to` defaults to today and `from` to six days before `to`).
+
+use axum::extract::{Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{Duration as Days, NaiveDate};
+use serde::Deserialize;
+
+use super::AppState;
+use crate::auth::{Principal, Role, parse_id};
+use crate::error::{ApiError, ErrorCode};
+use crate::metering::documents;
+use crate::metering::report::{ReportRequest, UsageReport};
+
+/// The query string of the report routes.
+#[derive(Debug, Deserialize)]
+pub struct ReportParams {
+    project_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    app_key_id: Option<String>,
+}
+
+fn parse_day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| ApiError::invalid_field(field, "must be a day as YYYY-MM-DD"))
+        })
+        .transpose()
+}
+
+impl ReportParams {
+    fn request(&self) -> Result<ReportRequest, ApiError> {
+        let project_id = self
+            .project_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| ApiError::invalid_field("project_id", "is required"))?
+            .to_owned();
+        let to = parse_day("to", self.to.as_deref())?.unwrap_or_else(crate::metering::store::today);
+        let from = parse_day("from", self.from.as_deref())?.unwrap_or(to - Days::days(6));
+        let app_key_id = self
+            .app_key_id
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .map(|k| parse_id("app_key_id", k))
+            .transpose()?;
+        Ok(ReportRequest {
+            project_id,
+            app_key_id,
+            from,
+            to,
+        })
+    }
+}
+
+/// The caller, who must be a signed-in reviewer or admin.
+async fn reviewer(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let principal = super::principal::resolve(headers, &state.services).await?;
+    principal.require_role(Role::Reviewer)?;
+    Ok(principal)
+}
+
+async fn load(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &ReportParams,
+) -> Result<UsageReport, ApiError> {
+    reviewer(state, headers).await?;
+    let request = params.request()?;
+    let services = &state.services;
+    services
+        .metering
+        .report(&services.db, &request)
+        .await
+        .map_err(crate::graphql::metering::report_error)
+}
+
+fn file_name(report: &UsageReport, extension: &str) -> String {
+    format!(
+        "attachment; filename=\"usage-{}-{}-{}.{extension}\"",
+        report.project_id, report.from, report.to
+    )
+}
+
+/// `GET /reports/usage.csv`: the per-day rows.
+pub async fn csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<ReportParams>,
+) -> Response {
+    let report = match load(&state, &headers, &params).await {
+        Ok(report) => report,
+        Err(error) => return error.into_response(),
+    };
+    match documents::to_csv(&report) {
+        Ok(body) => (
+            [
+                (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (CONTENT_DISPOSITION, file_name(&report, "csv")),
+                (CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(error) => ApiError::internal("usage report csv", &error).into_response(),
+    }
+}
+
+/// `GET /reports/usage.json`: the whole report.
+pub async fn json(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<ReportParams>,
+) -> Response {
+    match load(&state, &headers, &params).await {
+        Ok(report) => (
+            [
+                (CONTENT_DISPOSITION, file_name(&report, "json")),
+                (CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            axum::Json(documents::to_json(&report)),
+        )
+            .into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `GET /reports/usage`: the printable HTML report. Anonymous visitors are sent to sign in.
+pub async fn html(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<ReportParams>,
+    uri: axum::http::Uri,
+) -> Response {
+    let report = match load(&state, &headers, &params).await {
+        Ok(report) => report,
+        Err(error) if error.code == ErrorCode::Unauthenticated => {
+            let next = uri
+                .path_and_query()
+                .map_or("/reports/usage", |p| p.as_str());
+            let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            return Redirect::to(&format!("/login?next={next}")).into_response();
+        }
+        Err(error) => {
+            let status = error.code.status();
+            return (status, Html(format!("<p>{}</p>", escape(&error.message)))).into_response();
+        }
+    };
+    match state.services.metering.templates.render_html(&report) {
+        Ok(page) => (StatusCode::OK, [(CACHE_CONTROL, "no-store")], Html(page)).into_response(),
+        Err(error) => {
+            ApiError::internal("usage report html", &std::io::Error::other(error)).into_response()
+        }
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,168 @@
+//! Metering: the usage ledger of every GraphQL operation and upstream call, its daily rollups,
+//! the declared-versus-observed findings, reports for governance reviewers, and alerts.
+//!
+//! - [`ledger`]: the asynchronous, batched write path (bounded channel, one writer task,
+//!   flushed on shutdown, drops counted when full).
+//! - [`observer`]: the upstream [`crate::upstream::CallObserver`] that feeds it.
+//! - [`store`]: per-day aggregates, the idempotent daily rollup and the retention purge.
+//! - [`observed`] and [`declared`]: the two sides of `compliance::findings::evaluate`.
+//! - [`report`], [`charts`], [`documents`]: the usage report as GraphQL, CSV, JSON and HTML.
+//! - [`alerts`]: thresholds crossed, raised once per project, key, finding and day.
+
+pub mod alerts;
+pub mod charts;
+mod config;
+pub mod declared;
+pub mod documents;
+pub mod endpoints;
+pub mod ledger;
+pub mod observed;
+pub mod observer;
+pub mod report;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+
+pub use config::{Declaration, MeteringConfig};
+pub use ledger::{Ledger, LedgerStats, OperationRecord};
+
+use crate::background::Background;
+use crate::config::Config;
+use observed::SweepLimits;
+use report::{ReportError, ReportRequest, UsageReport};
+
+/// The metering service, one per process.
+#[derive(Debug)]
+pub struct Metering {
+    /// The ledger's sending side.
+    pub ledger: Ledger,
+    /// The report templates.
+    pub templates: documents::ReportTemplates,
+    config: MeteringConfig,
+    limits: SweepLimits,
+    endpoints: endpoints::EndpointMap,
+}
+
+impl Metering {
+    /// Starts the ledger writer (when enabled) on `background`.
+    pub fn start(
+        config: &Config,
+        db: DatabaseConnection,
+        background: &Background,
+    ) -> anyhow::Result<Self> {
+        let metering = &config.metering;
+        let ledger = if metering.enabled {
+            Ledger::start(db, background, metering)
+        } else {
+            Ledger::disabled()
+        };
+        let templates = documents::ReportTemplates::load().map_err(anyhow::Error::msg)?;
+        Ok(Self {
+            ledger,
+            templates,
+            config: metering.clone(),
+            limits: SweepLimits {
+                max_pages: config.graphql.max_live_pages,
+                max_window_days: config
+                    .graphql
+                    .max_live_window_days
+                    .min(config.upstream.max_date_window_days),
+            },
+            endpoints: endpoints::EndpointMap::new(&config.upstream),
+        })
+    }
+
+    /// The observer to register with the upstream client, when the ledger is on.
+    pub fn observer(&self) -> Option<Arc<dyn crate::upstream::CallObserver>> {
+        self.ledger.is_enabled().then(|| {
+            Arc::new(observer::LedgerObserver::new(
+                self.ledger.clone(),
+                self.endpoints.clone(),
+            )) as Arc<dyn crate::upstream::CallObserver>
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &MeteringConfig {
+        &self.config
+    }
+
+    /// The sweep thresholds.
+    pub fn limits(&self) -> SweepLimits {
+        self.limits
+    }
+
+    /// The declared workflow calls of `app_key` are attributed to.
+    pub fn workflow_for(&self, app_key: uuid::Uuid) -> Option<String> {
+        declared::workflow_for(&self.config, app_key)
+    }
+
+    /// The usage report of `request`.
+    pub async fn report(
+        &self,
+        db: &DatabaseConnection,
+        request: &ReportRequest,
+    ) -> Result<UsageReport, ReportError> {
+        report::build(db, &self.config, self.limits, request).await
+    }
+
+    /// One run of the periodic job: roll up `days`, purge raw records past retention, and
+    /// raise today's alerts.
+    pub async fn run_job(
+        &self,
+        db: &DatabaseConnection,
+        days: &[chrono::NaiveDate],
+    ) -> Result<(), sea_orm::DbErr> {
+        for day in days {
+            store::roll_up_day(db, *day).await?;
+        }
+        let today = store::today();
+        let purged =
+            store::purge_before(db, store::raw_cutoff(today, self.config.raw_retention_days))
+                .await?;
+        if !purged.is_empty() {
+            tracing::info!(
+                ledger.days_purged = purged.len(),
+                "raw ledger records past retention rolled up and removed"
+            );
+        }
+        alerts::evaluate_day(db, &self.config, self.limits, today).await?;
+        Ok(())
+    }
+}
+
+/// Spawns the periodic rollup, retention and alert job. The first run rolls up every day that
+/// still has raw records (so a restart after downtime catches up); later runs, today and
+/// yesterday.
+pub fn spawn_job(services: &Arc<crate::services::Services>) {
+    let stop = services.background.shutdown_token();
+    let services = Arc::clone(services);
+    let task_services = Arc::clone(&services);
+    let every = Duration::from_secs(services.metering.config.rollup_interval_secs);
+    services.background.spawn(async move {
+        let services = task_services;
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut first = true;
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = tick.tick() => {
+                    let days = if first {
+                        store::raw_days(&services.db).await.unwrap_or_default()
+                    } else {
+                        let today = store::today();
+                        vec![today - chrono::Duration::days(1), today]
+                    };
+                    first = false;
+                    if let Err(error) = services.metering.run_job(&services.db, &days).await {
+                        tracing::warn!(error.message = %error, "the metering job failed; it runs again at its next tick");
+                    }
+                }
+            }
+        }
+    });
+}
