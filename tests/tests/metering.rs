@@ -369,6 +369,184 @@ async fn real_traffic_shows_writes_under_a_read_only_workflow_and_an_undeclared_
     rig.stop().await;
 }
 
+/// An access request for the simulator's `project`: one read-only workflow over activities.
+fn activity_reads_request(project: &str) -> Value {
+    json!({
+        "projectUrls": [format!("https://acme.e7.site/projects/{project}")],
+        "requester": { "name": "Jane Doe", "email": "jane.doe@acme-construction.com",
+                       "organisation": "Acme Construction" },
+        "projectContact": { "name": "Joe Bloggs", "role": "Commercial Manager",
+                            "email": "joe.bloggs@acme-construction.com" },
+        "commercialPermission": { "confirmed": true, "confirmedBy": "Mary Major, Commercial Director",
+                                  "confirmedAt": "2026-03-02T09:30:00Z" },
+        "apiDocumentation": { "reviewed": true, "url": "https://acme.e7.site/api" },
+        "integration": { "name": "Site activity board",
+                         "purpose": "Shows site supervisors the activities of their area on a board in the site office, read on demand." },
+        "mitigations": { "caching": true, "backoff": true, "offPeakScheduling": true,
+                         "incrementalSync": true },
+        "platforms": ["Web app"],
+        "workflows": [{
+            "name": "Site activity reads",
+            "description": "A supervisor opens the board and it reads the activities of the area from SYNCHRO Perform, through Gatehouse's cache.",
+            "direction": "READ",
+            "entities": [{ "entity": "ACTIVITY", "operations": ["READ"] }],
+            "trigger": { "onDemandPerDay": 40 },
+            "recordsPerRun": 5
+        }]
+    })
+}
+
+async fn a_key_bound_to_an_approved_request_is_measured_against_that_request(backend: Backend) {
+    // Raw records kept long enough for the crafted day in the past to be read from them.
+    let toml = "[metering]\nraw_retention_days = 36500\n";
+    let rig = SimApp::start(backend, SimConfig::default(), toml, "").await;
+    let project = rig.projects[0].clone();
+    let contact = rig
+        .app
+        .session(&rig.app.create_user(Role::Contact).await)
+        .await;
+    let reviewer_session = rig
+        .app
+        .session(&rig.app.create_user(Role::Reviewer).await)
+        .await;
+    let body = contact
+        .graphql(
+            "mutation($input: AccessRequestInput!) { createAccessRequest(input: $input) { id } }",
+            json!({ "input": activity_reads_request(&project) }),
+        )
+        .await;
+    let id = body["data"]["createAccessRequest"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("created: {body}"))
+        .to_owned();
+    let body = contact
+        .graphql(
+            "mutation($id: ID!) { submitAccessRequest(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["submitAccessRequest"]["status"], "IN_REVIEW",
+        "{body}"
+    );
+    let body = reviewer_session
+        .graphql(
+            "mutation($id: ID!) { reviewAccessRequest(id: $id, decision: APPROVE) { status
+               assessment { load { workflows { total { callsPerDay } } } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let reviewed = &body["data"]["reviewAccessRequest"];
+    assert_eq!(reviewed["status"], "APPROVED", "{body}");
+    let declared_daily = reviewed["assessment"]["load"]["workflows"][0]["total"]["callsPerDay"]
+        .as_u64()
+        .expect("a daily estimate");
+    assert!(declared_daily > 0, "{body}");
+    let body = reviewer_session
+        .graphql(
+            "mutation($id: ID!) { createAppKeyForRequest(requestId: $id, name: \"board\") { key appKey { id } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let created = &body["data"]["createAppKeyForRequest"];
+    let key = created["key"].as_str().expect("key").to_owned();
+    let key_id: Uuid = created["appKey"]["id"]
+        .as_str()
+        .and_then(|k| k.parse().ok())
+        .expect("key id");
+
+    let list = "query BoardRead($p: ID!) { project(id: $p) { activities(first: 3) { nodes { id name } } } }";
+    let (status, body) = rig
+        .app
+        .graphql(Some(&key), list, json!({ "p": project }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["errors"].is_null(), "{body}");
+    rig.app.app.services.metering.ledger.flush().await;
+
+    // Upstream calls are attributed to the request's only workflow.
+    let db = &rig.app.app.services.db;
+    let calls = ledger_calls::Entity::find().all(db).await.expect("ledger");
+    assert!(!calls.is_empty());
+    for call in &calls {
+        assert_eq!(call.workflow.as_deref(), Some("Site activity reads"));
+        assert_eq!(call.app_key_id, Some(key_id));
+    }
+
+    // The report of the key, and of the whole project, is declared by the request: reading
+    // activities raises nothing.
+    let (client, csrf) = reviewer(&rig.app).await;
+    let today = Utc::now().date_naive().to_string();
+    for k in [Value::String(key_id.to_string()), Value::Null] {
+        let (status, body) = graphql_as(
+            &rig.app,
+            &client,
+            &csrf,
+            REPORT,
+            json!({ "p": project, "from": today, "to": today, "k": k }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let report = &body["data"]["usageReport"];
+        assert_eq!(report["declared"], true, "{body}");
+        assert!(
+            finding(report, "undeclared_entity").is_none()
+                && finding(report, "undeclared_operation").is_none(),
+            "{report}"
+        );
+    }
+
+    // 2.5 times the request's estimated daily calls on one day is measured against that
+    // estimate, not against a configured number.
+    let ledger = &rig.app.app.services.metering.ledger;
+    let crafted = declared_daily * 5 / 2;
+    for i in 0..crafted {
+        let minute = u32::try_from(i % 1440).unwrap_or(0);
+        let mut call = crafted_call(
+            at(DAY, minute / 60, minute % 60),
+            Entity::Activity,
+            "activities",
+            None,
+            "BoardRead",
+        );
+        call.project_id = project.clone();
+        call.app_key_id = Some(key_id);
+        ledger.record_call(call);
+    }
+    ledger.flush().await;
+    let (status, body) = graphql_as(
+        &rig.app,
+        &client,
+        &csrf,
+        REPORT,
+        json!({ "p": project, "from": DAY, "to": DAY, "k": key_id.to_string() }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let report = &body["data"]["usageReport"];
+    let volume = finding(report, "daily_calls_over_double_declared")
+        .unwrap_or_else(|| panic!("a volume finding: {report}"));
+    assert_eq!(volume["evidence"]["observed"], crafted);
+    assert_eq!(volume["evidence"]["declared"], declared_daily);
+
+    // A key with no request, and no configured declaration, is not declared.
+    let (other_id, _) = rig
+        .app
+        .create_key(reads(&project, &[Entity::Activity]))
+        .await;
+    let (status, body) = graphql_as(
+        &rig.app,
+        &client,
+        &csrf,
+        REPORT,
+        json!({ "p": project, "from": DAY, "to": DAY, "k": other_id.to_string() }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["usageReport"]["declared"], false, "{body}");
+    rig.stop().await;
+}
+
 fn at(day: &str, hour: u32, minute: u32) -> chrono::DateTime<Utc> {
     let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("day");
     Utc.from_utc_datetime(&day.and_hms_opt(hour, minute, 0).expect("time"))
@@ -697,10 +875,15 @@ async fn daily_rollups_are_idempotent_and_stand_in_for_purged_raw_records(backen
     // With a one-day retention the day is read from its rollup: the same totals.
     let mut config = services.metering.config().clone();
     config.raw_retention_days = 1;
-    let after =
-        gatehouse::metering::report::build(db, &config, services.metering.limits(), &request)
-            .await
-            .expect("report");
+    let after = gatehouse::metering::report::build(
+        db,
+        &config,
+        services.metering.declarations(),
+        services.metering.limits(),
+        &request,
+    )
+    .await
+    .expect("report");
     assert_eq!(after.totals.upstream_calls, before.totals.upstream_calls);
     assert_eq!(
         serde_json::to_value(&after.by_endpoint).expect("json"),
@@ -907,6 +1090,7 @@ backend_tests!(
     the_ledger_counts_exactly_the_upstream_calls_the_simulator_served,
     a_graceful_stop_mid_traffic_loses_no_record,
     real_traffic_shows_writes_under_a_read_only_workflow_and_an_undeclared_entity,
+    a_key_bound_to_an_approved_request_is_measured_against_that_request,
     two_and_a_half_times_the_declared_volume_is_a_critical_finding,
     an_hourly_sweep_of_all_usages_is_an_analytical_pattern_on_the_live_api,
     report_exports_match_their_snapshots,

@@ -919,6 +919,49 @@ fn to_json(body: &AccessRequest) -> Result<String, DbErr> {
         .map_err(|e| DbErr::Custom(format!("cannot serialise a request: {e}")))
 }
 
+/// The body of request `id` if it was ever approved (what its app keys were declared for).
+pub async fn approved_body<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<Option<AccessRequest>, DbErr> {
+    let Some(row) = access_requests::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    if !parse_status(&row)?.was_approved() {
+        return Ok(None);
+    }
+    parse_body(&row).map(Some)
+}
+
+/// Every request ever approved that names `project_id`, oldest first.
+pub async fn approved_for_project<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    project_id: &str,
+) -> Result<Vec<AccessRequest>, DbErr> {
+    let statuses: Vec<&str> = RequestStatus::ALL
+        .iter()
+        .filter(|s| s.was_approved())
+        .map(|s| s.as_str())
+        .collect();
+    let rows = access_requests::Entity::find()
+        .filter(access_requests::Column::Status.is_in(statuses))
+        .order_by_asc(access_requests::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut bodies = Vec::new();
+    for row in rows {
+        let body = parse_body(&row)?;
+        if body
+            .project_urls
+            .iter()
+            .any(|url| url.project_id() == project_id)
+        {
+            bodies.push(body);
+        }
+    }
+    Ok(bodies)
+}
+
 fn parse_body(row: &access_requests::Model) -> Result<AccessRequest, DbErr> {
     serde_json::from_str(&row.body).map_err(|e| {
         DbErr::Custom(format!(

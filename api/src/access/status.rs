@@ -82,6 +82,12 @@ impl RequestStatus {
             Self::Approved | Self::SubmittedToBentley | Self::TokenIssued | Self::Active
         )
     }
+
+    /// Whether the request was approved at some point: what it declared is what usage is
+    /// measured against, also after it was revoked or expired (for the period it was in use).
+    pub const fn was_approved(self) -> bool {
+        self.is_granted() || matches!(self, Self::Revoked | Self::Expired)
+    }
 }
 
 impl fmt::Display for RequestStatus {

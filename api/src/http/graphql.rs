@@ -481,13 +481,15 @@ async fn run(
             Value::Number(n) => n.as_u64(),
             _ => None,
         });
+    let workflow = match principal.app_key() {
+        Some(key) => services.metering.workflow_for(&services.db, key.id).await,
+        None => None,
+    };
     let meta = Arc::new(RequestMeta::new(CallTag {
         app_key_id: principal.app_key().map(|k| k.id),
         user_id: principal.user().map(|u| u.id),
         operation: info.name.clone(),
-        workflow: principal
-            .app_key()
-            .and_then(|k| services.metering.workflow_for(k.id)),
+        workflow,
         request_id: Some(request_id.clone()),
         meter: None,
     }));

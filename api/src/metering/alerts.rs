@@ -165,6 +165,7 @@ struct Caller {
 pub async fn evaluate_day<C: ConnectionTrait>(
     db: &C,
     config: &MeteringConfig,
+    declarations: &super::declared::Declarations,
     limits: SweepLimits,
     day: NaiveDate,
 ) -> Result<u64, DbErr> {
@@ -189,7 +190,7 @@ pub async fn evaluate_day<C: ConnectionTrait>(
             from: day,
             to: day,
         };
-        let report = match build(db, config, limits, &request).await {
+        let report = match build(db, config, declarations, limits, &request).await {
             Ok(report) => report,
             Err(super::report::ReportError::Database(error)) => return Err(error),
             Err(_) => continue,

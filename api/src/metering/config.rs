@@ -26,8 +26,8 @@ pub struct MeteringConfig {
     pub alert_daily_calls: u64,
     /// Thresholds of the declared-versus-observed findings.
     pub findings: FindingPolicy,
-    /// What was declared to Bentley, per project (and app key), until the access-request store
-    /// provides it.
+    /// What was declared to Bentley, per project (and app key), for usage that no approved
+    /// access request declares (see `metering::declared`).
     pub declarations: Vec<Declaration>,
 }
 

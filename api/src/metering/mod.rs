@@ -44,6 +44,7 @@ pub struct Metering {
     config: MeteringConfig,
     limits: SweepLimits,
     endpoints: endpoints::EndpointMap,
+    declarations: declared::Declarations,
 }
 
 impl Metering {
@@ -72,6 +73,10 @@ impl Metering {
                     .min(config.upstream.max_date_window_days),
             },
             endpoints: endpoints::EndpointMap::new(&config.upstream),
+            declarations: declared::Declarations::new(
+                &metering.declarations,
+                config.access.policy(),
+            ),
         })
     }
 
@@ -90,14 +95,23 @@ impl Metering {
         &self.config
     }
 
+    /// Where declarations come from (access requests, then configuration).
+    pub fn declarations(&self) -> &declared::Declarations {
+        &self.declarations
+    }
+
     /// The sweep thresholds.
     pub fn limits(&self) -> SweepLimits {
         self.limits
     }
 
     /// The declared workflow calls of `app_key` are attributed to.
-    pub fn workflow_for(&self, app_key: uuid::Uuid) -> Option<String> {
-        declared::workflow_for(&self.config, app_key)
+    pub async fn workflow_for(
+        &self,
+        db: &DatabaseConnection,
+        app_key: uuid::Uuid,
+    ) -> Option<String> {
+        self.declarations.workflow_for(db, app_key).await
     }
 
     /// The usage report of `request`.
@@ -106,7 +120,7 @@ impl Metering {
         db: &DatabaseConnection,
         request: &ReportRequest,
     ) -> Result<UsageReport, ReportError> {
-        report::build(db, &self.config, self.limits, request).await
+        report::build(db, &self.config, &self.declarations, self.limits, request).await
     }
 
     /// One run of the periodic job: roll up `days`, purge raw records past retention, and
@@ -129,7 +143,7 @@ impl Metering {
                 "raw ledger records past retention rolled up and removed"
             );
         }
-        alerts::evaluate_day(db, &self.config, self.limits, today).await?;
+        alerts::evaluate_day(db, &self.config, &self.declarations, self.limits, today).await?;
         Ok(())
     }
 }

@@ -253,6 +253,7 @@ fn needs_no_declaration(code: FindingCode) -> bool {
 pub async fn build<C: ConnectionTrait>(
     db: &C,
     config: &MeteringConfig,
+    declarations: &declared::Declarations,
     limits: SweepLimits,
     request: &ReportRequest,
 ) -> Result<UsageReport, ReportError> {
@@ -267,7 +268,9 @@ pub async fn build<C: ConnectionTrait>(
     };
     let rows = daily_rows(db, &scope, cutoff).await?;
     let observed = observe(db, &scope, &rows, limits).await?;
-    let declaration = declared::declared_for(config, &request.project_id, request.app_key_id);
+    let declaration = declarations
+        .declared_for(db, &request.project_id, request.app_key_id)
+        .await?;
     let findings = match &declaration {
         Some(declared) => findings::evaluate(declared, &observed, &config.findings),
         None => findings::evaluate(&Declared::default(), &observed, &config.findings)
