@@ -55,7 +55,7 @@ impl Declarations {
         }
     }
 
-    fn from_request(&self, request: &AccessRequest) -> Declared {
+    fn declared_by(&self, request: &AccessRequest) -> Declared {
         Declared::from_request(request, &assess(request, &self.policy).load)
     }
 
@@ -78,14 +78,14 @@ impl Declarations {
                         .iter()
                         .any(|url| url.project_id() == project)
                 {
-                    parts.push(self.from_request(&request));
+                    parts.push(self.declared_by(&request));
                 } else {
                     parts.extend(configured_for_key(&self.configured, project, key));
                 }
             }
             None => {
                 for request in crate::access::approved_for_project(db, project).await? {
-                    parts.push(self.from_request(&request));
+                    parts.push(self.declared_by(&request));
                 }
                 parts.extend(
                     self.configured
