@@ -781,7 +781,63 @@ async fn routing_answers_long_windows_and_sweeps_from_the_snapshot_and_point_rea
         RouteDecision::Dataclip { .. }
     ));
 
-    // The facade answers the routed list from the snapshot, page by page.
+    // Through GraphQL: a client that accepts a day-old answer and asks the live API for half a
+    // year of usages is pointed at the snapshot's rows, with their age, before any upstream
+    // call; the rows are there, page by page, with their freshness.
+    let (_, key) = app
+        .create_key(KeyScopes::new(
+            vec![project.to_string()],
+            [(Entity::ResourceUsage, Access::Read)],
+        ))
+        .await;
+    let window = "query($p: ID!) { project(id: $p) { resourceUsages(first: 50, filter: {from: \"2025-01-01\", to: \"2025-07-31\"}) { nodes { id } } } }";
+    let (status, body) = app
+        .graphql_ext(
+            &key,
+            window,
+            json!({ "p": project.to_string() }),
+            json!({ "gatehouse": { "acceptStaleSeconds": day } }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let error = &body["errors"][0];
+    assert_eq!(error["extensions"]["code"], "USE_DATACLIPS", "{body}");
+    assert_eq!(error["extensions"]["analyticsField"], "usages", "{body}");
+    assert_eq!(error["extensions"]["dataclips"], json!([USAGES]), "{body}");
+    assert!(error["extensions"]["snapshotAgeSeconds"].is_u64(), "{body}");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("analytics(projectId) { usages }")),
+        "{body}"
+    );
+    let rows = "query($p: String!, $after: String) { analytics(projectId: $p) { usages(first: 100, after: $after) {
+        nodes { id workDate resourceName quantity approvalStatus }
+        pageInfo { hasNextPage endCursor } freshness { source ageSeconds } } } }";
+    let (status, body) = app
+        .graphql(Some(&key), rows, json!({ "p": project.to_string() }))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    let usages = &body["data"]["analytics"]["usages"];
+    assert_eq!(
+        usages["nodes"].as_array().map(Vec::len),
+        Some(100),
+        "{body}"
+    );
+    assert_eq!(usages["freshness"]["source"], USAGES);
+    assert_eq!(usages["pageInfo"]["hasNextPage"], true);
+    let (_, next) = app
+        .graphql(
+            Some(&key),
+            rows,
+            json!({ "p": project.to_string(), "after": usages["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    let next_nodes = &next["data"]["analytics"]["usages"]["nodes"];
+    assert_eq!(next_nodes.as_array().map(Vec::len), Some(100), "{next}");
+    assert_ne!(next_nodes[0]["id"], usages["nodes"][99]["id"]);
+
+    // The service under it, directly.
     let filter = UsageFilter::default();
     let page = dataclips
         .snapshot_usages(&project.to_string(), &filter, 100, None)

@@ -3,7 +3,8 @@
 //!
 //! The field names under `analytics` are those `gatehouse_compliance::dataclips::
 //! analytics_field_for` names in refusal hints: `usageTotals`, `attendanceByDay`,
-//! `activityProgress`, `currentRates`.
+//! `activityProgress`, `currentRates`; and `usages`, the usage rows themselves, which a live
+//! list routed to the snapshots is pointed at.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -484,6 +485,78 @@ pub struct AnalyticsPageInfo {
     pub end_cursor: Option<String>,
 }
 
+/// A resource usage as the usages export has it: names where the REST API has ids.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct SnapshotUsage {
+    /// The usage's id (the same as the REST API's).
+    pub id: ID,
+    /// Work date.
+    pub work_date: NaiveDate,
+    /// Resource name.
+    pub resource_name: String,
+    /// Resource type as exported (`People`, `Equipment`, `Other Resource`).
+    pub resource_type: String,
+    /// Company.
+    pub company: String,
+    /// `Activity` or `Event`.
+    pub work_reference_type: String,
+    /// The activity's or event's reference code.
+    pub work_reference_code: String,
+    /// Cost code.
+    pub cost_code: String,
+    /// Discipline.
+    pub discipline: String,
+    /// Location.
+    pub location: String,
+    /// Usage code.
+    pub usage_code: String,
+    /// Quantity.
+    pub quantity: f64,
+    /// Unit of measure.
+    pub uom: String,
+    /// Rate code.
+    pub rate_code: String,
+    /// Approval status as exported.
+    pub approval_status: String,
+}
+
+impl TryFrom<analytics::UsageRecord> for SnapshotUsage {
+    type Error = ApiError;
+
+    fn try_from(u: analytics::UsageRecord) -> Result<Self, ApiError> {
+        let work_date = NaiveDate::parse_from_str(&u.work_date, "%Y-%m-%d")
+            .map_err(|e| ApiError::internal("a snapshot usage's work date", &e))?;
+        Ok(Self {
+            id: ID(u.id),
+            work_date,
+            resource_name: u.resource_name,
+            resource_type: u.resource_type,
+            company: u.company,
+            work_reference_type: u.work_reference_type,
+            work_reference_code: u.work_reference_code,
+            cost_code: u.cost_code,
+            discipline: u.discipline,
+            location: u.location,
+            usage_code: u.usage_code,
+            quantity: u.quantity,
+            uom: u.uom,
+            rate_code: u.rate_code,
+            approval_status: u.approval_status,
+        })
+    }
+}
+
+/// A page of resource usages read from the usages snapshot.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct SnapshotUsageConnection {
+    /// Usages by work date, then id.
+    pub nodes: Vec<SnapshotUsage>,
+    /// Pagination (a cursor is bound to its snapshot: after a refresh, start again).
+    pub page_info: AnalyticsPageInfo,
+    /// The snapshot that answered.
+    pub freshness: Freshness,
+}
+
 /// A page of activity progress.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct ActivityProgressConnection {
@@ -570,6 +643,36 @@ impl Analytics {
             truncated: totals.truncated,
             total: totals.total.into(),
             freshness: totals.freshness.into(),
+        })
+    }
+
+    /// The resource usages themselves, row by row, from the full usages snapshot: the bulk
+    /// read that would otherwise sweep the live API page by page.
+    async fn usages(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<UsageFilterInput>,
+        #[graphql(default = 500, validator(minimum = 1, maximum = 5000))] first: u64,
+        after: Option<String>,
+    ) -> Result<SnapshotUsageConnection> {
+        authorize(principal(ctx)?, &self.project_id, Entity::ResourceUsage)?;
+        let filter = filter.unwrap_or_default().into_domain()?;
+        let page = services(ctx)?
+            .dataclips
+            .snapshot_usages(&self.project_id, &filter, first, after.as_deref())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(SnapshotUsageConnection {
+            nodes: page
+                .items
+                .into_iter()
+                .map(SnapshotUsage::try_from)
+                .collect::<Result<_, _>>()?,
+            page_info: AnalyticsPageInfo {
+                has_next_page: page.next_cursor.is_some(),
+                end_cursor: page.next_cursor,
+            },
+            freshness: page.freshness.into(),
         })
     }
 

@@ -210,17 +210,38 @@ pub fn prepare(
                 "hint": hint,
             }))),
         RouteDecision::Dataclip { dataclips, age_secs } => {
+            // The snapshot holds the export's names, not the REST API's relation ids, so the
+            // live types cannot be filled from it: the client is pointed at the snapshot field
+            // that answers the same question, with the snapshot's age.
             let clips: Vec<&str> = dataclips.iter().map(|d| d.slug.as_str()).collect();
+            let field = dataclips.first().and_then(|d| snapshot_field_for(d.entity));
+            let ask = field.map_or_else(
+                || "analytics(projectId)".to_owned(),
+                |f| format!("analytics(projectId) {{ {f} }}"),
+            );
             Err(ApiError::new(
                 ErrorCode::UseDataclips,
                 format!(
-                    "this question is answered from the Dataclips snapshots ({}, {age_secs} s old): ask `analytics(projectId)`",
+                    "this question is answered from the Dataclips snapshots ({}, {age_secs} s old): ask `{ask}`",
                     clips.join(", ")
                 ),
             )
-            .with_details(serde_json::json!({ "dataclips": clips, "snapshotAgeSeconds": age_secs })))
+            .with_details(serde_json::json!({
+                "dataclips": clips,
+                "snapshotAgeSeconds": age_secs,
+                "analyticsField": field,
+            })))
         }
         RouteDecision::Cache { .. } | RouteDecision::Live { .. } => Ok(estimate),
+    }
+}
+
+/// The `analytics` field that answers a live list of `entity` from its snapshot: the usage
+/// rows for usages, else the entity's analytical question.
+fn snapshot_field_for(entity: Entity) -> Option<&'static str> {
+    match entity {
+        Entity::ResourceUsage => Some("usages"),
+        other => gatehouse_compliance::dataclips::analytics_field_for(other),
     }
 }
 
