@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_accounts;
 mod m20261128_000002_idempotency;
 mod m20261201_000002_access_requests;
+mod m20261205_000001_form_stashes;
 
 /// The ordered list of Gatehouse migrations.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_accounts::Migration),
             Box::new(m20261128_000002_idempotency::Migration),
             Box::new(m20261201_000002_access_requests::Migration),
+            Box::new(m20261205_000001_form_stashes::Migration),
         ]
     }
 }
