@@ -62,7 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics));
 
-    api.merge(crate::web::routes())
+    api.merge(crate::web::routes(state.clone()))
         .layer(DefaultBodyLimit::max(body_limit))
         .route_layer(middleware::from_fn(route_span))
         .route_layer(middleware::from_fn(metrics::track))
