@@ -276,7 +276,11 @@ impl RequestInput {
             },
             api_documentation: ApiDocumentationInput {
                 reviewed: request.api_documentation.reviewed,
-                url: request.api_documentation.url.as_ref().map(ToString::to_string),
+                url: request
+                    .api_documentation
+                    .url
+                    .as_ref()
+                    .map(ToString::to_string),
             },
             integration_name: request.integration.name.clone(),
             integration_purpose: request.integration.purpose.clone(),
@@ -299,7 +303,9 @@ impl From<&Workflow> for WorkflowInput {
             direction: w.direction,
             entities: w.entities.clone(),
             trigger: w.trigger.as_ref().map(|t| match t {
-                Trigger::Interval { every_minutes } => TriggerInput::EveryMinutes(every_minutes.get()),
+                Trigger::Interval { every_minutes } => {
+                    TriggerInput::EveryMinutes(every_minutes.get())
+                }
                 Trigger::Daily { at } => {
                     TriggerInput::DailyAt(at.iter().map(ToString::to_string).collect())
                 }
