@@ -1230,8 +1230,11 @@ mod tests {
 
     #[test]
     fn a_value_in_one_trigger_field_says_which_trigger_was_meant() {
+        // A browser posts every select: direction and purpose come with the row.
         let form = RequestForm::from_pairs(&pairs(&[
             ("workflows[0].name", "Hourly"),
+            ("workflows[0].direction", "read"),
+            ("workflows[0].purpose", "integration"),
             ("workflows[0].trigger", "none"),
             ("workflows[0].trigger.everyMinutes", "60"),
         ]));
