@@ -154,7 +154,7 @@
       if (add && template) {
         event.preventDefault();
         var holder = document.createElement("div");
-        holder.innerHTML = template.innerHTML.split("__INDEX__").join(String(next));
+        holder.innerHTML = template.innerHTML.split("NEWWORKFLOWINDEX").join(String(next));
         next += 1;
         var fieldset = holder.querySelector("fieldset.workflow");
         list.appendChild(fieldset);

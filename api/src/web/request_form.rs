@@ -535,7 +535,11 @@ impl RequestForm {
                 .enumerate()
                 .map(|(i, w)| w.view(&i.to_string(), Some(i + 1), e))
                 .collect(),
-            workflow_template: WorkflowForm::default().view("__INDEX__", None, &Errors::default()),
+            workflow_template: WorkflowForm::default().view(
+                "NEWWORKFLOWINDEX",
+                None,
+                &Errors::default(),
+            ),
             error_summary: Vec::new(),
         };
         view.error_summary = view.summary();
@@ -998,7 +1002,8 @@ pub struct OperationCell {
 /// One workflow's fieldset.
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkflowView {
-    /// The position in field names (`__INDEX__` in the template scripts clone).
+    /// The position in field names (`NEWWORKFLOWINDEX` in the template scripts clone: letters
+    /// only, so that it survives into element ids).
     pub index: String,
     /// The fieldset's legend.
     pub legend: String,
