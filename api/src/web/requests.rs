@@ -103,6 +103,8 @@ struct FormView {
     /// The request's page, or null for a new one.
     request_url: Option<String>,
     status_label: Option<&'static str>,
+    /// The stored status name (a CSS class), or null.
+    status: Option<&'static str>,
     form: RequestFormView,
     assessment: Option<AssessmentPanel>,
     /// The public page: assess only, no saving.
@@ -142,6 +144,7 @@ impl FormPage<'_> {
             action: self.action.clone(),
             request_url: self.request.map(|r| format!("/requests/{}", r.id)),
             status_label: self.request.map(|r| status_label(r.status)),
+            status: self.request.map(|r| r.status.as_str()),
             form: typed.view(errors),
             assessment,
             public: self.public,
