@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: everything CI checks, runnable on a fresh machine with only the Rust
-# toolchain. It installs what is missing (PostgreSQL, as root with apt-get), starts a throwaway
-# PostgreSQL server for the database-backed tests and stops it whatever happens.
+# toolchain. It installs what is missing (Chromium and chromedriver for the browser tests,
+# PostgreSQL; as root with apt-get), starts a throwaway PostgreSQL server for the
+# database-backed tests and stops it whatever happens.
 #
 #   scripts/test.sh            every check
 #
@@ -51,7 +52,18 @@ diff -u api/schema.graphql target/schema.graphql.current \
 echo "ok"
 
 step "tests on SQLite"
-run_tests 'not test(/(^|::)postgres::/)'
+run_tests 'not test(/(^|::)postgres::/) and not binary(browser)'
+
+step "Chromium and chromedriver: install if absent"
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+  apt_install chromium chromium-driver
+fi
+command -v chromedriver >/dev/null || fail "chromedriver not found on PATH after installing"
+command -v chromium >/dev/null || fail "chromium not found on PATH after installing"
+chromedriver --version | head -n 1
+
+step "browser tests: headless Chromium over WebDriver (SQLite; screenshots in tests/screenshots/)"
+run_tests 'binary(browser)'
 
 step "PostgreSQL: install if absent, start a throwaway server"
 pg_bin=""

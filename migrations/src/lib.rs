@@ -11,6 +11,7 @@ mod m20261128_000002_idempotency;
 mod m20261129_000003_metering;
 mod m20261201_000001_dataclips;
 mod m20261201_000002_access_requests;
+mod m20261205_000001_form_stashes;
 
 /// The ordered list of Gatehouse migrations.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_access_requests::Migration),
             Box::new(m20261201_000001_dataclips::Migration),
             Box::new(m20261129_000003_metering::Migration),
+            Box::new(m20261205_000001_form_stashes::Migration),
         ]
     }
 }

@@ -6,6 +6,8 @@
 //! PostgreSQL variants live in modules named `postgres`, which the test script runs against a
 //! throwaway server (`scripts/test.sh`).
 
+pub mod web;
+
 use std::time::Duration;
 
 use gatehouse::audit::Actor;

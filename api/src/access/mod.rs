@@ -8,6 +8,7 @@
 //! request with the scopes compiled from its workflows.
 
 pub mod drafts;
+pub mod input;
 pub mod status;
 
 use std::collections::HashMap;
@@ -417,13 +418,7 @@ impl AccessRequests {
         if !is_owner && !is_reviewer {
             return Err(AccessError::NotFound);
         }
-        let allowed = match action.who() {
-            Who::Owner => is_owner,
-            Who::OtherReviewer => is_reviewer && !is_owner,
-            Who::OwnerOrReviewer => is_owner || is_reviewer,
-            Who::Reviewer => is_reviewer,
-        };
-        if !allowed {
+        if !action.permits(is_owner, is_reviewer) {
             return Err(AccessError::Forbidden(match action.who() {
                 Who::Owner => format!("only the request's owner can {}", action_phrase(action)),
                 Who::OtherReviewer if is_owner => {
@@ -609,6 +604,18 @@ impl AccessRequests {
             .collect()
     }
 
+    /// The caller's own requests, newest change first (a reviewer's "my requests" too).
+    pub async fn list_own(&self, user: &User) -> Result<Vec<StoredRequest>, AccessError> {
+        let rows = access_requests::Entity::find()
+            .filter(access_requests::Column::OwnerId.eq(user.id))
+            .order_by_desc(access_requests::Column::UpdatedAt)
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|row| self.stored(row, Some(user.email.clone())))
+            .collect()
+    }
+
     /// The comments of a request the caller may see, oldest first.
     pub async fn comments(&self, request_id: Uuid) -> Result<Vec<Comment>, AccessError> {
         let rows = access_request_comments::Entity::find()
@@ -633,6 +640,54 @@ impl AccessRequests {
     /// The audit history of a request, oldest first.
     pub async fn history(&self, request_id: Uuid) -> Result<Vec<AuditEntry>, AccessError> {
         Ok(audit::history(&self.db, RECORD_TYPE, &request_id.to_string()).await?)
+    }
+
+    /// The audit history of a request, oldest first, each entry with its actor's email when
+    /// the actor is a user.
+    pub async fn history_with_actors(
+        &self,
+        request_id: Uuid,
+    ) -> Result<Vec<(AuditEntry, Option<String>)>, AccessError> {
+        let entries = self.history(request_id).await?;
+        let user_of = |entry: &AuditEntry| {
+            entry
+                .actor
+                .strip_prefix("user:")
+                .and_then(|id| Uuid::parse_str(id).ok())
+        };
+        let emails = emails_of(&self.db, entries.iter().filter_map(user_of)).await?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| {
+                let email = user_of(&entry).and_then(|id| emails.get(&id).cloned());
+                (entry, email)
+            })
+            .collect())
+    }
+
+    /// Renders one of the request's documents (the support request or the Dataclips request)
+    /// as it stands now.
+    pub fn draft(
+        &self,
+        stored: &StoredRequest,
+        kind: DraftKind,
+        format: DraftFormat,
+    ) -> Result<String, drafts::DraftError> {
+        let assessment = self.assess(&stored.body);
+        let meta = drafts::DraftMeta {
+            reference: stored.id.to_string(),
+            prepared_on: stored.updated_at.format("%Y-%m-%d").to_string(),
+        };
+        match kind {
+            DraftKind::SupportRequest => self.drafts.support_request(
+                &drafts::SupportRequestContext::new(&stored.body, &assessment, &meta),
+                format,
+            ),
+            DraftKind::DataclipsRequest => self.drafts.dataclips_request(
+                &drafts::DataclipsRequestContext::new(&stored.body, &assessment, &meta),
+                format,
+            ),
+        }
     }
 
     /// The vault records of a request (never their secrets).
@@ -759,6 +814,11 @@ impl AccessRequests {
         name: String,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<(AppKeyInfo, String), AccessError> {
+        if user.role < Role::Reviewer {
+            return Err(AccessError::Forbidden(
+                "only a reviewer creates app keys for a request".into(),
+            ));
+        }
         let txn = self.db.begin().await?;
         let row = find_row(&txn, id).await?;
         let status = parse_status(&row)?;
@@ -791,6 +851,56 @@ impl AccessRequests {
         .await?;
         txn.commit().await?;
         Ok(created)
+    }
+
+    /// Revokes one app key bound to a request (a reviewer's action); the key stops working at
+    /// once. Revoking a revoked key changes nothing.
+    pub async fn revoke_app_key(
+        &self,
+        user: &User,
+        id: Uuid,
+        key_id: Uuid,
+    ) -> Result<AppKeyInfo, AccessError> {
+        if user.role < Role::Reviewer {
+            return Err(AccessError::Forbidden(
+                "only a reviewer revokes a request's app keys".into(),
+            ));
+        }
+        let txn = self.db.begin().await?;
+        let row = app_key_rows::Entity::find_by_id(key_id)
+            .one(&txn)
+            .await?
+            .filter(|key| key.access_request_id == Some(id))
+            .ok_or(AccessError::Key(KeyError::NotFound))?;
+        if row.revoked_at.is_some() {
+            return Ok(app_keys::to_info(row)?);
+        }
+        let (name, prefix) = (row.name.clone(), row.prefix.clone());
+        let mut active: app_key_rows::ActiveModel = row.into();
+        active.revoked_at = Set(Some(Utc::now()));
+        let row = active.update(&txn).await?;
+        let actor = Actor::User(user.id);
+        audit::record(
+            &txn,
+            &actor,
+            "app_key.revoke",
+            "app_key",
+            &key_id.to_string(),
+            json!({ "name": name, "prefix": prefix, "access_request_id": id }),
+        )
+        .await?;
+        audit::record(
+            &txn,
+            &actor,
+            "access_request.revoke_app_key",
+            RECORD_TYPE,
+            &id.to_string(),
+            json!({ "app_key_id": key_id, "prefix": prefix }),
+        )
+        .await?;
+        txn.commit().await?;
+        self.keys.invalidate_all();
+        Ok(app_keys::to_info(row)?)
     }
 
     /// Fills in the owner's email of a request just loaded.

@@ -169,6 +169,17 @@ impl Action {
         }
     }
 
+    /// Whether a user who is (or is not) the request's owner and (or not) a reviewer may take
+    /// the action, whatever the request's status.
+    pub const fn permits(self, is_owner: bool, is_reviewer: bool) -> bool {
+        match self.who() {
+            Who::Owner => is_owner,
+            Who::OtherReviewer => is_reviewer && !is_owner,
+            Who::OwnerOrReviewer => is_owner || is_reviewer,
+            Who::Reviewer => is_reviewer,
+        }
+    }
+
     /// Whether the action needs a comment saying why.
     pub const fn needs_comment(self) -> bool {
         matches!(self, Self::RequestChanges | Self::Reject | Self::Revoke)

@@ -120,7 +120,8 @@ impl From<KeyError> for ApiError {
     }
 }
 
-fn to_info(row: app_keys::Model) -> Result<AppKeyInfo, DbErr> {
+/// An app key's row as Gatehouse shows it.
+pub(crate) fn to_info(row: app_keys::Model) -> Result<AppKeyInfo, DbErr> {
     let scopes = serde_json::from_str(&row.scopes)
         .map_err(|e| DbErr::Custom(format!("app key {} has unreadable scopes: {e}", row.id)))?;
     Ok(AppKeyInfo {

@@ -12,8 +12,7 @@ use super::access_types::{
 use super::accounts::{AppKeyView, AuditEntryView, CreatedAppKey};
 use super::guard::RoleGuard;
 use super::{principal, services};
-use crate::access::drafts::{DataclipsRequestContext, DraftMeta, SupportRequestContext};
-use crate::access::{Action, IssuedToken, StoredRequest};
+use crate::access::{Action, DraftKind, IssuedToken, StoredRequest};
 use crate::auth::{Role, parse_id};
 use crate::error::ApiError;
 
@@ -57,15 +56,6 @@ impl From<StoredRequest> for AccessRequestView {
     }
 }
 
-impl AccessRequestView {
-    fn meta(&self) -> DraftMeta {
-        DraftMeta {
-            reference: self.stored.id.to_string(),
-            prepared_on: self.stored.updated_at.format("%Y-%m-%d").to_string(),
-        }
-    }
-}
-
 #[ComplexObject]
 impl AccessRequestView {
     /// The assessment against Bentley's criteria, as the request stands now.
@@ -99,24 +89,18 @@ impl AccessRequestView {
     /// The support request to Bentley, drafted from the templates.
     async fn draft(&self, ctx: &Context<'_>, format: DraftFormatName) -> Result<String> {
         let services = services(ctx)?;
-        let assessment = services.access.assess(&self.stored.body);
-        let context = SupportRequestContext::new(&self.stored.body, &assessment, &self.meta());
         Ok(services
             .access
-            .drafts()
-            .support_request(&context, format.into())
+            .draft(&self.stored, DraftKind::SupportRequest, format.into())
             .map_err(|e| ApiError::internal("support-request draft", &e))?)
     }
 
     /// The Dataclips provisioning request, drafted from the templates.
     async fn dataclips_draft(&self, ctx: &Context<'_>, format: DraftFormatName) -> Result<String> {
         let services = services(ctx)?;
-        let assessment = services.access.assess(&self.stored.body);
-        let context = DataclipsRequestContext::new(&self.stored.body, &assessment, &self.meta());
         Ok(services
             .access
-            .drafts()
-            .dataclips_request(&context, format.into())
+            .draft(&self.stored, DraftKind::DataclipsRequest, format.into())
             .map_err(|e| ApiError::internal("dataclips draft", &e))?)
     }
 

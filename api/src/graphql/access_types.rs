@@ -1,23 +1,17 @@
 //! The GraphQL types of access requests: inputs, converted into the compliance crate's types
 //! with an error per invalid field, and outputs of their own.
 
-use std::num::NonZeroU32;
-
 use async_graphql::{Enum, ID, InputObject, OneofObject, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use gatehouse_compliance::assess::{
     ChannelRecommendation, Check, Load, LoadEstimate, Verdict, WorkflowLoad,
 };
 use gatehouse_compliance::dataclips::DataclipRef;
-use gatehouse_compliance::model::{
-    ApiDocsConfirmation, ApiDocsUrl, CommercialPermission, Email, EntityAccess, Integration,
-    Mitigations, Platform, ProjectContact, ProjectUrl, Requester, SyncWindow, TimeOfDay, Trigger,
-    UploadProfile, Workflow,
-};
+use gatehouse_compliance::model::{EntityAccess, Mitigations, Trigger, UploadProfile, Workflow};
 use gatehouse_compliance::{AccessRequest, Assessment};
 
 use super::types::EntityName;
-use crate::access::{Comment, RequestStatus};
+use crate::access::{Comment, RequestStatus, input};
 use crate::error::FieldError;
 use crate::vault::{Expiry, SecretKind, VaultRecord};
 
@@ -367,209 +361,95 @@ pub struct UploadsInput {
     pub max_bytes: u64,
 }
 
-/// Collects field errors while converting.
-#[derive(Debug, Default)]
-struct Errors(Vec<FieldError>);
+// The conversion itself lives in `crate::access::input`, shared with the web forms: these
+// impls only move the GraphQL shapes into it.
 
-impl Errors {
-    fn push(&mut self, field: impl Into<String>, message: impl ToString) {
-        self.0.push(FieldError::new(field, message.to_string()));
-    }
-
-    fn email(&mut self, field: &str, value: Option<String>) -> Option<Email> {
-        let value = value.filter(|v| !v.trim().is_empty())?;
-        match Email::parse(&value) {
-            Ok(email) => Some(email),
-            Err(e) => {
-                self.push(field, e);
-                None
-            }
+impl From<AccessRequestInput> for input::RequestInput {
+    fn from(i: AccessRequestInput) -> Self {
+        let requester = i.requester.unwrap_or_default();
+        let contact = i.project_contact.unwrap_or_default();
+        let permission = i.commercial_permission.unwrap_or_default();
+        let docs = i.api_documentation.unwrap_or_default();
+        let integration = i.integration.unwrap_or_default();
+        let m = i.mitigations.unwrap_or_default();
+        Self {
+            project_urls: i.project_urls,
+            requester: input::RequesterInput {
+                name: requester.name,
+                email: requester.email,
+                organisation: requester.organisation,
+            },
+            project_contact: input::ProjectContactInput {
+                name: contact.name,
+                role: contact.role,
+                email: contact.email,
+            },
+            commercial_permission: input::CommercialPermissionInput {
+                confirmed: permission.confirmed,
+                confirmed_by: permission.confirmed_by,
+                confirmed_at: permission.confirmed_at,
+            },
+            api_documentation: input::ApiDocumentationInput {
+                reviewed: docs.reviewed,
+                url: docs.url,
+            },
+            integration_name: integration.name,
+            integration_purpose: integration.purpose,
+            platforms: i.platforms,
+            mitigations: Mitigations {
+                caching: m.caching,
+                backoff: m.backoff,
+                off_peak_scheduling: m.off_peak_scheduling,
+                incremental_sync: m.incremental_sync,
+            },
+            workflows: i.workflows.into_iter().map(Into::into).collect(),
         }
     }
 }
 
-fn platform(name: &str) -> Platform {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "azure" => Platform::Azure,
-        "erp" => Platform::Erp,
-        "sap" => Platform::Sap,
-        "jde" | "jd edwards" => Platform::Jde,
-        _ => Platform::Other(name.trim().to_owned()),
+impl From<WorkflowInput> for input::WorkflowInput {
+    fn from(w: WorkflowInput) -> Self {
+        Self {
+            name: w.name,
+            description: w.description,
+            direction: w.direction.into(),
+            entities: w
+                .entities
+                .into_iter()
+                .map(|a| EntityAccess {
+                    entity: a.entity.into(),
+                    operations: a.operations.into_iter().map(Into::into).collect(),
+                })
+                .collect(),
+            trigger: w.trigger.map(|t| match t {
+                TriggerInput::EveryMinutes(m) => input::TriggerInput::EveryMinutes(m),
+                TriggerInput::DailyAt(at) => input::TriggerInput::DailyAt(at),
+                TriggerInput::OnDemandPerDay(n) => input::TriggerInput::OnDemandPerDay(n),
+            }),
+            records_per_run: w.records_per_run,
+            uploads: w.uploads.map(|u| UploadProfile {
+                files_per_run: u.files_per_run,
+                average_bytes: u.average_bytes,
+                max_bytes: u.max_bytes,
+            }),
+            sync_window: w.sync_window,
+            purpose: w.purpose.into(),
+        }
     }
 }
 
 impl AccessRequestInput {
-    /// Converts into the compliance crate's request, or every invalid field with its path.
+    /// Converts into the compliance crate's request (the shared conversion of
+    /// [`input::RequestInput::into_request`]), or every invalid field with its path.
     pub fn into_request(self) -> Result<AccessRequest, Vec<FieldError>> {
-        let mut errors = Errors::default();
-        let mut project_urls = Vec::new();
-        for (i, url) in self.project_urls.iter().enumerate() {
-            match ProjectUrl::parse(url) {
-                Ok(url) => project_urls.push(url),
-                Err(e) => errors.push(format!("projectUrls[{i}]"), e),
-            }
-        }
-        let requester = self.requester.unwrap_or_default();
-        let requester = Requester {
-            email: errors.email("requester.email", requester.email),
-            name: requester.name.trim().to_owned(),
-            organisation: requester.organisation.trim().to_owned(),
-        };
-        let contact = self.project_contact.unwrap_or_default();
-        let project_contact = ProjectContact {
-            email: errors.email("projectContact.email", contact.email),
-            name: contact.name.trim().to_owned(),
-            role: contact.role.trim().to_owned(),
-        };
-        let permission = self.commercial_permission.unwrap_or_default();
-        let commercial_permission = CommercialPermission {
-            confirmed: permission.confirmed,
-            confirmed_by: permission
-                .confirmed_by
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty()),
-            confirmed_at: permission.confirmed_at,
-        };
-        let docs = self.api_documentation.unwrap_or_default();
-        let api_documentation = ApiDocsConfirmation {
-            reviewed: docs.reviewed,
-            url: match docs.url.filter(|u| !u.trim().is_empty()) {
-                None => None,
-                Some(url) => match ApiDocsUrl::parse(&url) {
-                    Ok(url) => Some(url),
-                    Err(e) => {
-                        errors.push("apiDocumentation.url", e);
-                        None
-                    }
-                },
-            },
-        };
-        let integration = self.integration.unwrap_or_default();
-        let integration = Integration {
-            name: integration.name.trim().to_owned(),
-            purpose: integration.purpose.trim().to_owned(),
-        };
-        let mut platforms = Vec::new();
-        for (i, name) in self.platforms.iter().enumerate() {
-            if name.trim().is_empty() {
-                errors.push(format!("platforms[{i}]"), "is empty");
-            } else {
-                platforms.push(platform(name));
-            }
-        }
-        let m = self.mitigations.unwrap_or_default();
-        let mitigations = Mitigations {
-            caching: m.caching,
-            backoff: m.backoff,
-            off_peak_scheduling: m.off_peak_scheduling,
-            incremental_sync: m.incremental_sync,
-        };
-        let mut workflows = Vec::new();
-        for (i, workflow) in self.workflows.into_iter().enumerate() {
-            if let Some(workflow) = workflow.convert(&format!("workflows[{i}]"), &mut errors) {
-                workflows.push(workflow);
-            }
-        }
-        if !errors.0.is_empty() {
-            return Err(errors.0);
-        }
-        Ok(AccessRequest {
-            project_urls,
-            requester,
-            project_contact,
-            commercial_permission,
-            api_documentation,
-            integration,
-            platforms,
-            mitigations,
-            workflows,
-        })
+        input::RequestInput::from(self).into_request()
     }
 }
 
 impl WorkflowInput {
     /// Converts one workflow (for `addWorkflow`), or every invalid field with its path.
     pub fn into_workflow(self, path: &str) -> Result<Workflow, Vec<FieldError>> {
-        let mut errors = Errors::default();
-        match self.convert(path, &mut errors) {
-            Some(workflow) if errors.0.is_empty() => Ok(workflow),
-            _ => Err(errors.0),
-        }
-    }
-
-    fn convert(self, path: &str, errors: &mut Errors) -> Option<Workflow> {
-        let before = errors.0.len();
-        let name = self.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            errors.push(format!("{path}.name"), "must be 1 to 100 characters");
-        }
-        let trigger = match self.trigger {
-            None => None,
-            Some(TriggerInput::EveryMinutes(minutes)) => match NonZeroU32::new(minutes) {
-                Some(every_minutes) => Some(Trigger::Interval { every_minutes }),
-                None => {
-                    errors.push(format!("{path}.trigger.everyMinutes"), "must be at least 1");
-                    None
-                }
-            },
-            Some(TriggerInput::DailyAt(times)) => {
-                let mut at = Vec::new();
-                for (i, time) in times.iter().enumerate() {
-                    match TimeOfDay::parse(time) {
-                        Ok(t) => at.push(t),
-                        Err(e) => errors.push(format!("{path}.trigger.dailyAt[{i}]"), e),
-                    }
-                }
-                Some(Trigger::Daily { at })
-            }
-            Some(TriggerInput::OnDemandPerDay(expected_per_day)) => {
-                Some(Trigger::OnDemand { expected_per_day })
-            }
-        };
-        let sync_window = match self.sync_window.filter(|w| !w.trim().is_empty()) {
-            None => None,
-            Some(text) => match SyncWindow::parse(&text) {
-                Ok(window) => Some(window),
-                Err(e) => {
-                    errors.push(format!("{path}.syncWindow"), e);
-                    None
-                }
-            },
-        };
-        let uploads = self.uploads.and_then(|u| {
-            if u.max_bytes < u.average_bytes {
-                errors.push(
-                    format!("{path}.uploads.maxBytes"),
-                    "must be at least averageBytes",
-                );
-                None
-            } else {
-                Some(UploadProfile {
-                    files_per_run: u.files_per_run,
-                    average_bytes: u.average_bytes,
-                    max_bytes: u.max_bytes,
-                })
-            }
-        });
-        let entities = self
-            .entities
-            .into_iter()
-            .map(|a| EntityAccess {
-                entity: a.entity.into(),
-                operations: a.operations.into_iter().map(Into::into).collect(),
-            })
-            .collect();
-        (errors.0.len() == before).then(|| Workflow {
-            name,
-            description: self.description.trim().to_owned(),
-            direction: self.direction.into(),
-            entities,
-            trigger,
-            records_per_run: self.records_per_run,
-            uploads,
-            sync_window,
-            purpose: self.purpose.into(),
-        })
+        input::WorkflowInput::from(self).into_workflow(path)
     }
 }
 
@@ -1103,40 +983,25 @@ pub fn status_filter(status: Option<RequestStatusName>) -> Option<RequestStatus>
 mod tests {
     use super::*;
 
-    fn workflow(name: &str) -> WorkflowInput {
-        WorkflowInput {
-            name: name.to_owned(),
-            description: String::new(),
-            direction: DirectionName::Read,
-            entities: Vec::new(),
-            trigger: None,
-            records_per_run: None,
-            uploads: None,
-            sync_window: None,
-            purpose: PurposeName::Integration,
-        }
-    }
-
     #[test]
-    fn every_invalid_field_is_reported_with_its_path() {
-        let mut bad = workflow("Nightly");
-        bad.sync_window = Some("25:00-02:00".into());
-        bad.trigger = Some(TriggerInput::DailyAt(vec!["02:00".into(), "2am".into()]));
+    fn graphql_inputs_keep_their_paths_through_the_shared_conversion() {
         let input = AccessRequestInput {
-            project_urls: vec![
-                "https://acme.e7.site/projects/1".into(),
-                "http://acme.e7.site/projects/2".into(),
-            ],
-            project_contact: Some(ProjectContactInput {
-                name: "Joe".into(),
-                role: "PM".into(),
-                email: Some("joe at acme".into()),
-            }),
-            api_documentation: Some(ApiDocumentationInput {
-                reviewed: true,
-                url: Some("https://acme.e7.site/docs".into()),
-            }),
-            workflows: vec![workflow("ok"), bad],
+            project_urls: vec!["http://acme.e7.site/projects/2".into()],
+            workflows: vec![WorkflowInput {
+                name: "Nightly".into(),
+                description: String::new(),
+                direction: DirectionName::Read,
+                entities: Vec::new(),
+                trigger: Some(TriggerInput::EveryMinutes(0)),
+                records_per_run: None,
+                uploads: Some(UploadsInput {
+                    files_per_run: 1,
+                    average_bytes: 10,
+                    max_bytes: 5,
+                }),
+                sync_window: None,
+                purpose: PurposeName::Integration,
+            }],
             ..AccessRequestInput::default()
         };
         let errors = input.into_request().expect_err("invalid");
@@ -1144,56 +1009,10 @@ mod tests {
         assert_eq!(
             fields,
             vec![
-                "projectUrls[1]",
-                "projectContact.email",
-                "apiDocumentation.url",
-                "workflows[1].trigger.dailyAt[1]",
-                "workflows[1].syncWindow",
+                "projectUrls[0]",
+                "workflows[0].trigger.everyMinutes",
+                "workflows[0].uploads.maxBytes",
             ]
         );
-        assert!(errors[0].message.contains("https"), "{}", errors[0].message);
-    }
-
-    #[test]
-    fn a_valid_input_converts_with_known_and_other_platforms() {
-        let input = AccessRequestInput {
-            project_urls: vec!["https://acme.e7.site/projects/1".into()],
-            platforms: vec!["sap".into(), "Power BI".into()],
-            requester: Some(RequesterInput {
-                name: " Jane ".into(),
-                email: Some(String::new()),
-                organisation: "Acme".into(),
-            }),
-            workflows: vec![WorkflowInput {
-                trigger: Some(TriggerInput::EveryMinutes(60)),
-                sync_window: Some("01:00-05:00".into()),
-                ..workflow("Hourly")
-            }],
-            ..AccessRequestInput::default()
-        };
-        let request = input.into_request().expect("valid");
-        assert_eq!(
-            request.platforms,
-            vec![Platform::Sap, Platform::Other("Power BI".into())]
-        );
-        assert_eq!(request.requester.name, "Jane");
-        assert_eq!(request.requester.email, None, "an empty email is no email");
-        assert_eq!(
-            request.workflows[0]
-                .trigger
-                .as_ref()
-                .map(|t| t.runs_per_day(request.workflows[0].sync_window)),
-            Some(4)
-        );
-    }
-
-    #[test]
-    fn an_interval_of_zero_minutes_is_refused() {
-        let input = WorkflowInput {
-            trigger: Some(TriggerInput::EveryMinutes(0)),
-            ..workflow("x")
-        };
-        let errors = input.into_workflow("workflow").expect_err("invalid");
-        assert_eq!(errors[0].field, "workflow.trigger.everyMinutes");
     }
 }

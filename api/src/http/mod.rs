@@ -66,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/usage.csv", get(reports::csv))
         .route("/reports/usage.json", get(reports::json));
 
-    api.merge(crate::web::routes())
+    api.merge(crate::web::routes(state.clone()))
         .layer(DefaultBodyLimit::max(body_limit))
         .route_layer(middleware::from_fn(route_span))
         .route_layer(middleware::from_fn(metrics::track))

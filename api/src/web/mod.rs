@@ -1,20 +1,41 @@
-//! The web UI: server-rendered pages from the handlebars views in `web/views`, the stylesheet
-//! and scripts in `web/static`. Forms post with a CSRF token: the session's own once signed in,
-//! a double-submit cookie before.
+//! The web UI: server-rendered pages from the handlebars views in `web/views` (registered once,
+//! strict mode, typed contexts), the stylesheet and scripts in `web/static`.
+//!
+//! - Every page works without JavaScript; `web/static/app.js` only makes the request form
+//!   pleasant (live assessment, workflows added and removed in place without a round trip,
+//!   copy buttons).
+//! - Forms post with a CSRF token: the session's own once signed in, a double-submit cookie
+//!   before. State changes are POST only; a wrong token is refused with 403 and changes nothing.
+//! - Handlers are thin: extract ([`page::Caller`], [`page::FormPairs`]), convert the form, call
+//!   one service function, render. Errors are [`crate::error::ApiError`]s, which the error layer
+//!   here renders as an HTML page; `UNAUTHENTICATED` sends the user to sign in and back.
+//! - A form posted after the session expired is stashed ([`stash`]) and restored after sign-in.
 
+pub mod assessment;
 pub mod csrf;
+pub mod display;
+pub mod fields;
+pub mod page;
 pub mod pages;
+pub mod request_form;
+pub mod requests;
+pub mod review;
+pub mod stash;
 
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use handlebars::Handlebars;
 use rust_embed::Embed;
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::http::AppState;
+use page::{PageFailure, see_other, urlencode};
 
 /// The files of `web/`, embedded in the binary.
 #[derive(Embed)]
@@ -28,11 +49,13 @@ pub struct Views {
 }
 
 impl Views {
-    /// Registers every `views/*.hbs` file under its stem; strict mode makes a missing value an
-    /// error instead of an empty string.
+    /// Registers every `views/**/*.hbs` file under its path without the extension
+    /// (`request`, `partials/field`); strict mode makes a missing value an error instead of an
+    /// empty string. Views are partials too: `{{> partials/field}}`.
     pub fn load() -> anyhow::Result<Self> {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
+        registry.set_prevent_indent(true);
         for path in WebFiles::iter() {
             let Some(name) = path
                 .strip_prefix("views/")
@@ -60,12 +83,103 @@ impl Views {
 }
 
 /// The web routes.
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
+        .route("/check", get(requests::check_form).post(requests::check))
+        .route("/assess", post(requests::assess_fragment))
+        .route("/requests", get(requests::mine))
+        .route(
+            "/requests/new",
+            get(requests::new_form).post(requests::create),
+        )
+        .route("/requests/{id}", get(requests::show))
+        .route(
+            "/requests/{id}/edit",
+            get(requests::edit_form).post(requests::update),
+        )
+        .route("/requests/{id}/submit", post(requests::submit))
+        .route("/requests/{id}/comments", post(requests::comment))
+        .route("/requests/{id}/drafts/{file}", get(requests::download))
+        .route("/requests/{id}/review", post(review::decide))
+        .route("/requests/{id}/filed", post(review::filed))
+        .route("/requests/{id}/tokens", post(review::record_token))
+        .route("/requests/{id}/keys", post(review::create_key))
+        .route(
+            "/requests/{id}/keys/{key_id}/revoke",
+            post(review::revoke_key),
+        )
+        .route("/requests/{id}/activate", post(review::activate))
+        .route("/requests/{id}/revoke", post(review::revoke))
+        .route("/review", get(review::queue))
+        .route("/tokens", get(review::tokens))
+        .route_layer(middleware::from_fn_with_state(state, render_errors))
         .route("/static/{*path}", get(static_file))
+}
+
+/// Turns a page's error into an HTML page: `UNAUTHENTICATED` on a GET becomes the sign-in form
+/// that returns here; everything else the error page with the code's status and message.
+async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let (mut parts, body) = request.into_parts();
+    let here = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
+    let headers = parts.headers.clone();
+    let request = Request::from_parts(parts.clone(), body);
+    let mut response = next.run(request).await;
+    let Some(PageFailure(error)) = response.extensions_mut().remove::<PageFailure>() else {
+        return response;
+    };
+    if error.code == ErrorCode::Unauthenticated {
+        let next = if method == Method::GET {
+            here
+        } else {
+            "/".to_owned()
+        };
+        return see_other(&format!("/login?next={}", urlencode(&next)), None);
+    }
+    parts.headers = headers;
+    let caller =
+        match <page::Caller as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+            &mut parts, &state,
+        )
+        .await
+        {
+            Ok(caller) => caller,
+            Err(never) => match never {},
+        };
+    error_page(&state, &caller, &error)
+}
+
+/// The error page of `error`.
+pub fn error_page(state: &AppState, caller: &page::Caller, error: &ApiError) -> Response {
+    #[derive(Serialize)]
+    struct ErrorView<'a> {
+        message: &'a str,
+        code: &'a str,
+    }
+    let title = match error.code {
+        ErrorCode::NotFound => "Not found",
+        ErrorCode::Forbidden => "Not allowed",
+        ErrorCode::CsrfFailed => "Form expired",
+        ErrorCode::Conflict => "Not possible now",
+        ErrorCode::BadUserInput | ErrorCode::BadRequest => "Something is wrong with the input",
+        ErrorCode::VaultLocked => "The vault is locked",
+        _ => "Something went wrong",
+    };
+    let view = ErrorView {
+        message: &error.message,
+        code: error.code.as_str(),
+    };
+    let status = error.code.status();
+    match caller.render(state, status, "error", caller.layout(title), &view) {
+        Ok(response) => response,
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    }
 }
 
 async fn static_file(axum::extract::Path(path): axum::extract::Path<String>) -> Response {
@@ -81,6 +195,6 @@ async fn static_file(axum::extract::Path(path): axum::extract::Path<String>) -> 
             )
                 .into_response()
         }
-        None => (axum::http::StatusCode::NOT_FOUND, "not found").into_response(),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }

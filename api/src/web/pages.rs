@@ -5,98 +5,34 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use axum::Extension;
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::header::{RETRY_AFTER, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::csrf;
+use super::page::{Caller, Layout, PageResult, see_other, with_cookie};
 use crate::auth::sessions::{self, SESSION_COOKIE};
 use crate::auth::{Principal, users};
 use crate::error::ApiError;
 use crate::http::AppState;
-use crate::http::principal::{resolve, session_cookie};
+use crate::http::principal::session_cookie;
 
-/// The signed-in user, as views show it.
 #[derive(Debug, Serialize)]
-pub struct UserView {
-    /// Email.
-    pub email: String,
-    /// Role.
-    pub role: String,
-}
+struct HomeView {}
 
-/// What every page's layout needs.
-#[derive(Debug, Serialize)]
-pub struct Layout {
-    /// Page title.
-    pub title: String,
-    /// The signed-in user, or null.
-    pub user: Option<UserView>,
-    /// The CSRF token for forms on the page.
-    pub csrf: String,
-}
-
-/// Resolves the caller of a page; a bad app key on a page is treated as no credentials.
-pub async fn page_principal(state: &AppState, headers: &HeaderMap) -> Principal {
-    resolve(headers, &state.services)
-        .await
-        .unwrap_or(Principal::Anonymous)
-}
-
-/// The layout context and the CSRF cookie to set, if any.
-pub fn layout(
-    state: &AppState,
-    principal: &Principal,
-    headers: &HeaderMap,
-    title: &str,
-) -> (Layout, Option<String>) {
-    let (csrf, cookie) =
-        csrf::token_for(principal, headers, state.services.config.auth.cookie_secure);
-    let user = principal.user().map(|u| UserView {
-        email: u.email.clone(),
-        role: u.role.to_string(),
-    });
-    (
-        Layout {
-            title: title.to_owned(),
-            user,
-            csrf,
-        },
-        cookie,
+/// `GET /`.
+pub async fn home(State(state): State<AppState>, caller: Caller) -> PageResult {
+    caller.render(
+        &state,
+        StatusCode::OK,
+        "home",
+        caller.layout("Welcome"),
+        &HomeView {},
     )
 }
 
-/// Adds a `Set-Cookie` header when there is one.
-pub fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
-    if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        response.headers_mut().append(SET_COOKIE, cookie);
-    }
-    response
-}
-
-/// Renders an error page with a status.
-pub fn error_page(state: &AppState, layout: Layout, status: StatusCode, message: &str) -> Response {
-    #[derive(Serialize)]
-    struct Ctx<'a> {
-        #[serde(flatten)]
-        layout: Layout,
-        message: &'a str,
-    }
-    match state.web.render("error", &Ctx { layout, message }) {
-        Ok(html) => (status, html).into_response(),
-        Err(error) => error.into_response(),
-    }
-}
-
-/// `GET /`.
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let principal = page_principal(&state, &headers).await;
-    let (layout, cookie) = layout(&state, &principal, &headers, "Welcome");
-    let page = state.web.render("home", &layout);
-    with_cookie(page.into_response(), cookie)
-}
-
+/// The `next` parameter of the sign-in form.
 #[derive(Debug, Deserialize)]
 pub struct NextParam {
     next: Option<String>,
@@ -104,8 +40,6 @@ pub struct NextParam {
 
 #[derive(Debug, Serialize)]
 struct LoginView {
-    #[serde(flatten)]
-    layout: Layout,
     email: String,
     next: String,
     error: Option<String>,
@@ -119,21 +53,36 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// The sign-in page's layout: it says why when the way back restores a form.
+fn login_layout(caller: &Caller, next: &str) -> Layout {
+    Layout {
+        notice: next.contains("restore=").then(|| {
+            "Your session expired. Sign in again to go back to your form: what you typed is kept."
+                .to_owned()
+        }),
+        ..caller.layout("Sign in")
+    }
+}
+
 /// `GET /login`.
 pub async fn login_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(params): Query<NextParam>,
-) -> Response {
-    let principal = page_principal(&state, &headers).await;
-    let (layout, cookie) = layout(&state, &principal, &headers, "Sign in");
+) -> PageResult {
+    let next = safe_next(params.next.as_deref());
     let view = LoginView {
-        layout,
         email: String::new(),
-        next: safe_next(params.next.as_deref()),
+        next: next.clone(),
         error: None,
     };
-    with_cookie(state.web.render("login", &view).into_response(), cookie)
+    caller.render(
+        &state,
+        StatusCode::OK,
+        "login",
+        login_layout(&caller, &next),
+        &view,
+    )
 }
 
 /// The sign-in form.
@@ -153,53 +102,44 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
+    caller: Caller,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let principal = Principal::Anonymous;
     let address = connect.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.0.ip());
     let next = safe_next(form.next.as_deref());
-    let (page_layout, cookie) = layout(&state, &principal, &headers, "Sign in");
-    let fail = |layout: Layout, status: StatusCode, message: &str| {
+    let fail = |status: StatusCode, message: &str| {
         let view = LoginView {
-            layout,
             email: form.email.clone(),
             next: next.clone(),
             error: Some(message.to_owned()),
         };
-        (status, state.web.render("login", &view)).into_response()
+        caller
+            .render(&state, status, "login", login_layout(&caller, &next), &view)
+            .into_response()
     };
 
-    if !csrf::verify(&principal, &headers, &form.csrf) {
-        let response = fail(
-            page_layout,
+    if !csrf::verify(&Principal::Anonymous, &caller.headers, &form.csrf) {
+        return fail(
             StatusCode::FORBIDDEN,
             "Your sign-in form expired. Please try again.",
         );
-        return with_cookie(response, cookie);
     }
     if let Err(wait) = state.services.login_throttle.check(&form.email, address) {
         let seconds = wait.as_secs().max(1);
         let mut response = fail(
-            page_layout,
             StatusCode::TOO_MANY_REQUESTS,
             &format!("Too many sign-in attempts. Try again in {seconds} seconds."),
         );
         if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(RETRY_AFTER, value);
         }
-        return with_cookie(response, cookie);
+        return response;
     }
     let user = match users::authenticate(&state.services.db, &form.email, &form.password).await {
         Ok(user) => user,
         Err(users::AccountError::InvalidCredentials) => {
             tracing::info!(auth.outcome = "rejected", "sign-in refused");
-            let response = fail(
-                page_layout,
-                StatusCode::UNAUTHORIZED,
-                "Wrong email or password.",
-            );
-            return with_cookie(response, cookie);
+            return fail(StatusCode::UNAUTHORIZED, "Wrong email or password.");
         }
         Err(error) => return ApiError::from(error).into_response(),
     };
@@ -219,7 +159,7 @@ pub async fn login(
             ""
         }
     );
-    with_cookie(Redirect::to(&next).into_response(), Some(cookie))
+    see_other(&next, Some(cookie))
 }
 
 /// The sign-out form.
@@ -232,25 +172,17 @@ pub struct LogoutForm {
 /// `POST /logout`: ends the session.
 pub async fn logout(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Form(form): Form<LogoutForm>,
-) -> Response {
-    let principal = page_principal(&state, &headers).await;
-    if !csrf::verify(&principal, &headers, &form.csrf) {
-        let (layout, cookie) = layout(&state, &principal, &headers, "Sign out");
-        let response = error_page(
-            &state,
-            layout,
-            StatusCode::FORBIDDEN,
-            "The sign-out form expired; reload the page and try again.",
-        );
-        return with_cookie(response, cookie);
+) -> PageResult {
+    if !csrf::verify(&caller.principal, &caller.headers, &form.csrf) {
+        return Err(super::page::csrf_refused());
     }
-    if let Some(value) = session_cookie(&headers)
-        && let Err(error) = sessions::destroy(&state.services.db, value).await
-    {
-        return ApiError::from(error).into_response();
+    if let Some(value) = session_cookie(&caller.headers) {
+        sessions::destroy(&state.services.db, value)
+            .await
+            .map_err(ApiError::from)?;
     }
     let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
-    with_cookie(Redirect::to("/").into_response(), Some(expired))
+    Ok(with_cookie(see_other("/", None), Some(expired)))
 }

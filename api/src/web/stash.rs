@@ -1,0 +1,157 @@
+//! Form stashes: nothing a user typed is lost when their session expires.
+//!
+//! A form posted without a live session is kept here (in the database, so that any instance
+//! behind a load balancer finds it) under a random token, for [`TTL_MINUTES`]; the user is sent
+//! to sign in with the way back to the form (`?restore=<token>`), and the token also goes into
+//! a cookie, so that only the browser that typed the input gets it back. The form's page takes
+//! the stash once and renders the form with it; nothing is saved until the user, signed in
+//! again, submits the form with a fresh CSRF token.
+//!
+//! Secrets (issued tokens, passwords) and CSRF tokens are never stashed: the user types a
+//! secret again.
+
+use axum::http::HeaderMap;
+use axum::http::header::{HOST, ORIGIN};
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter,
+};
+
+use crate::auth::secrets::{random_token, sha256_hex};
+use crate::db::entities::form_stashes;
+
+/// The cookie that binds a stash to the browser that made it.
+pub const COOKIE: &str = "gatehouse_restore";
+/// How long a stash is kept, in minutes.
+pub const TTL_MINUTES: i64 = 30;
+/// Fields never stashed.
+const NEVER_STASHED: [&str; 3] = ["csrf", "token", "password"];
+
+/// Stashes a form's fields for `path`; returns the token that restores them.
+pub async fn save(
+    db: &DatabaseConnection,
+    path: &str,
+    fields: &[(String, String)],
+) -> Result<String, DbErr> {
+    let now = Utc::now();
+    form_stashes::Entity::delete_many()
+        .filter(form_stashes::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    let kept: Vec<&(String, String)> = fields
+        .iter()
+        .filter(|(name, _)| !NEVER_STASHED.contains(&name.as_str()))
+        .collect();
+    let json = serde_json::to_string(&kept)
+        .map_err(|e| DbErr::Custom(format!("cannot serialise a form stash: {e}")))?;
+    let token = random_token(32);
+    form_stashes::ActiveModel {
+        id_hash: Set(sha256_hex(&token)),
+        path: Set(path.to_owned()),
+        fields: Set(json),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::minutes(TTL_MINUTES)),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Takes (reads and deletes) the live stash of `token` for `path`.
+pub async fn take(
+    db: &DatabaseConnection,
+    token: &str,
+    path: &str,
+) -> Result<Option<Vec<(String, String)>>, DbErr> {
+    let id_hash = sha256_hex(token);
+    let Some(row) = form_stashes::Entity::find_by_id(id_hash.clone())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if row.path != path {
+        return Ok(None);
+    }
+    let deleted = form_stashes::Entity::delete_many()
+        .filter(form_stashes::Column::IdHash.eq(id_hash))
+        .exec(db)
+        .await?;
+    // Two tabs racing for one stash: only the one that deleted it restores it.
+    if deleted.rows_affected != 1 || row.expires_at <= Utc::now() {
+        return Ok(None);
+    }
+    let fields = serde_json::from_str(&row.fields)
+        .map_err(|e| DbErr::Custom(format!("a form stash is unreadable: {e}")))?;
+    Ok(Some(fields))
+}
+
+/// The cookie that goes with a new stash.
+pub fn cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        TTL_MINUTES * 60,
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The cookie that clears the stash's cookie once the form is restored.
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// Whether a post without a session came from one of Gatehouse's own pages: browsers say so in
+/// `Sec-Fetch-Site` and `Origin`. Without a session there is no CSRF token to check, so a
+/// cross-site post is refused rather than stashed.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    match (header(ORIGIN.as_str()), header(HOST.as_str())) {
+        (Some(origin), Some(host)) => url::Url::parse(origin).is_ok_and(|origin| {
+            let port = origin.port().map(|p| format!(":{p}")).unwrap_or_default();
+            origin
+                .host_str()
+                .is_some_and(|h| format!("{h}{port}").eq_ignore_ascii_case(host))
+        }),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn a_post_from_another_site_is_not_stashed() {
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "gatehouse.example")
+        ])));
+        assert!(same_origin(&headers(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "127.0.0.1:8080")
+        ])));
+        assert!(
+            same_origin(&headers(&[])),
+            "clients that send neither header are not browsers on another site"
+        );
+    }
+}
