@@ -264,6 +264,9 @@ pub struct DataclipsConfig {
     pub max_bad_rows: u64,
     /// Rows written per multi-row INSERT during ingest.
     pub batch_rows: usize,
+    /// Clips ingested at once; the others wait their turn. Each ingest holds a database
+    /// connection and, on SQLite, competes for the one writer.
+    pub max_concurrent_ingests: usize,
     /// Seconds to wait for a connection to the dataclip server.
     pub connect_timeout_secs: u64,
     /// Seconds a response may stay silent (headers or between body chunks) before the fetch
@@ -288,6 +291,7 @@ impl Default for DataclipsConfig {
             manual_refresh_floor_secs: 15 * 60,
             max_bad_rows: 0,
             batch_rows: 1000,
+            max_concurrent_ingests: 2,
             connect_timeout_secs: 10,
             read_timeout_secs: 120,
             retry_attempts: 3,
@@ -667,7 +671,7 @@ impl Config {
                 )));
             }
         }
-        let checks: [(&str, bool, &str); 4] = [
+        let checks: [(&str, bool, &str); 5] = [
             (
                 "dataclips.keep_snapshots",
                 d.keep_snapshots >= 1,
@@ -677,6 +681,11 @@ impl Config {
                 "dataclips.batch_rows",
                 (1..=20_000).contains(&d.batch_rows),
                 "between 1 and 20000",
+            ),
+            (
+                "dataclips.max_concurrent_ingests",
+                (1..=64).contains(&d.max_concurrent_ingests),
+                "between 1 and 64",
             ),
             (
                 "dataclips.retry_attempts",

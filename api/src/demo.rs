@@ -18,6 +18,13 @@ use crate::config::Config;
 /// The demo users' password (the demo database is for trying Gatehouse, not for real data).
 pub const DEMO_PASSWORD: &str = "gatehouse-demo-password";
 
+/// The demo's vault key when `GATEHOUSE_VAULT_KEY` is not set, so that recording a token works
+/// in the demo. Like [`DEMO_PASSWORD`], it is public: never put a real secret in the demo.
+pub const DEMO_VAULT_KEY: &str = "Z2F0ZWhvdXNlLWRlbW8tdmF1bHQta2V5LXB1YmxpYyE=";
+
+/// The password of the demo's dataclip user on every simulated project.
+const DEMO_DATACLIP_PASSWORD: &str = "gatehouse-demo-dataclips";
+
 /// A demo user.
 #[derive(Debug, Clone)]
 pub struct DemoUser {
@@ -65,6 +72,36 @@ pub async fn start_simulator(
     }
     config.upstream.base_url = sim.base_url().parse().context("simulator URL")?;
     config.upstream.tokens = tokens;
+    if config.vault_key.is_none() {
+        config.vault_key = Some(crate::config::VaultKey::new(DEMO_VAULT_KEY));
+    }
+    // Every project's known clips, pulled from the simulator's dataclips with a demo user.
+    config.dataclips.base_url = sim.base_url().trim_end_matches('/').to_owned();
+    for project in sim.projects() {
+        let username = format!("demo-analyst-{}", project.id.simple());
+        sim.create_dataclip_user(&username, DEMO_DATACLIP_PASSWORD, project.id, None)
+            .await
+            .context("cannot create the demo's dataclip user")?;
+        config
+            .dataclips
+            .sources
+            .push(crate::config::DataclipSourceConfig {
+                project_id: project.id.to_string(),
+                clips: [
+                    crate::dataclips::clip::USAGES_CLIP,
+                    crate::dataclips::clip::ACTIVITIES_CLIP,
+                    crate::dataclips::clip::ATTENDANCE_CLIP,
+                    crate::dataclips::clip::RATES_CLIP,
+                ]
+                .map(ToOwned::to_owned)
+                .to_vec(),
+                format: crate::config::ClipFormat::default(),
+                username,
+                password: SecretString::from(DEMO_DATACLIP_PASSWORD),
+                refresh_secs: None,
+                cycle_secs: None,
+            });
+    }
     Ok(sim)
 }
 

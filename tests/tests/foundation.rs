@@ -579,7 +579,41 @@ async fn metrics_count_requests_by_route_and_operation(backend: Backend) {
     app.stop().await;
 }
 
+/// Transactions that read before they write (creating a user checks the email is free) all
+/// commit when many run at once: on SQLite a deferred transaction could not upgrade its read
+/// snapshot after another connection wrote, and would fail at once with "database is locked".
+async fn concurrent_read_then_write_transactions_all_commit(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let db = app.app.services.db.clone();
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                gatehouse::auth::users::create_user(
+                    &db,
+                    &gatehouse::audit::Actor::Cli,
+                    &format!("concurrent-{i}@example.com"),
+                    Role::Contact,
+                    "correct horse battery staple",
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for task in tasks {
+        if let Err(error) = task.await.expect("task ran") {
+            failures.push(error);
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}");
+    app.stop().await;
+}
+
 backend_tests!(
+    concurrent_read_then_write_transactions_all_commit,
     queries_work_over_post_and_get,
     a_mutation_over_get_is_refused,
     malformed_requests_get_a_clear_4xx_with_a_code,

@@ -20,7 +20,7 @@ use gatehouse_compliance::{AccessRequest, Assessment, AssessmentPolicy, assess, 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -206,7 +206,7 @@ impl AccessRequests {
         check_workflow_names(&body.workflows)?;
         let now = Utc::now();
         let id = Uuid::new_v4();
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let row = access_requests::ActiveModel {
             id: Set(id),
             owner_id: Set(user.id),
@@ -295,7 +295,7 @@ impl AccessRequests {
         action: &str,
         change: impl FnOnce(AccessRequest) -> Result<AccessRequest, AccessError>,
     ) -> Result<StoredRequest, AccessError> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let row = find_row(&txn, id).await?;
         if row.owner_id != user.id {
             // Other people's requests are not editable, and not even visible to contacts.
@@ -341,7 +341,7 @@ impl AccessRequests {
         action: Action,
         comment: Option<String>,
     ) -> Result<StoredRequest, AccessError> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let row = find_row(&txn, id).await?;
         let status = parse_status(&row)?;
         if action == Action::Submit && status.is_editable() {
@@ -382,7 +382,7 @@ impl AccessRequests {
         if reference.as_ref().is_some_and(|r| r.len() > 100) {
             return Err(invalid("reference", "must be at most 100 characters"));
         }
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let row = find_row(&txn, id).await?;
         let row = self
             .apply(
@@ -543,7 +543,7 @@ impl AccessRequests {
         if body.is_empty() || body.chars().count() > 10_000 {
             return Err(invalid("body", "must be 1 to 10,000 characters"));
         }
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let row = find_row(&txn, id).await?;
         if row.owner_id != user.id && user.role < Role::Reviewer {
             return Err(AccessError::NotFound);
@@ -712,7 +712,7 @@ impl AccessRequests {
         if !matches!(token.scope.as_str(), "read" | "read write") {
             return Err(invalid("scope", "must be `read` or `read write`"));
         }
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let row = find_row(&txn, id).await?;
         let body = parse_body(&row)?;
         let project_id = check_project(&body, &token.project_id)?;
@@ -763,7 +763,7 @@ impl AccessRequests {
         if username.is_empty() || username.len() > 200 {
             return Err(invalid("username", "must be 1 to 200 characters"));
         }
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let row = find_row(&txn, id).await?;
         if row.owner_id != user.id && user.role < Role::Reviewer {
             return Err(AccessError::NotFound);
@@ -819,7 +819,7 @@ impl AccessRequests {
                 "only a reviewer creates app keys for a request".into(),
             ));
         }
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let row = find_row(&txn, id).await?;
         let status = parse_status(&row)?;
         if !status.is_granted() {
@@ -866,7 +866,7 @@ impl AccessRequests {
                 "only a reviewer revokes a request's app keys".into(),
             ));
         }
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let row = app_key_rows::Entity::find_by_id(key_id)
             .one(&txn)
             .await?

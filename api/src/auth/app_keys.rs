@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use moka::future::Cache;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -146,7 +146,7 @@ pub async fn create(
     actor: &Actor,
     new: NewAppKey,
 ) -> Result<(AppKeyInfo, String), KeyError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let created = create_in(&txn, actor, new).await?;
     txn.commit().await?;
     Ok(created)
@@ -278,7 +278,7 @@ pub async fn revoke(
     actor: &Actor,
     id: Uuid,
 ) -> Result<AppKeyInfo, KeyError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = app_keys::Entity::find_by_id(id)
         .one(&txn)
         .await?

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -128,7 +128,7 @@ pub async fn create_user(
     let email = normalise_email(email)?;
     check_password(password)?;
     let password_hash = hash(password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let exists = users::Entity::find()
         .filter(users::Column::Email.eq(&email))
         .count(&txn)
@@ -183,7 +183,7 @@ pub async fn reset_password(
     let email = normalise_email(email)?;
     check_password(new_password)?;
     let password_hash = hash(new_password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = users::Entity::find()
         .filter(users::Column::Email.eq(&email))
         .one(&txn)

@@ -38,7 +38,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::Stream;
 use gatehouse_compliance::Entity;
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use serde_json::json;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -210,6 +210,8 @@ pub struct Dataclips {
     specs: Vec<ClipSpec>,
     wakers: HashMap<(String, String), Arc<Notify>>,
     current: RwLock<HashMap<(String, String), Current>>,
+    /// Permits to ingest (`dataclips.max_concurrent_ingests`).
+    ingests: tokio::sync::Semaphore,
 }
 
 fn age_secs(since: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
@@ -259,6 +261,7 @@ impl Dataclips {
             specs,
             wakers,
             current: RwLock::new(HashMap::new()),
+            ingests: tokio::sync::Semaphore::new(config.max_concurrent_ingests.max(1)),
         })
     }
 
@@ -431,6 +434,13 @@ impl Dataclips {
             message,
             transient: false,
         };
+        // One permit covers the fetch and the ingest, so a queued clip holds no open response.
+        // The semaphore is never closed; a failure to acquire would be a bug, reported as such.
+        let _permit = self
+            .ingests
+            .acquire()
+            .await
+            .map_err(|e| permanent(format!("the ingest queue is closed: {e}")))?;
         let credentials = self
             .credentials
             .credentials(&spec.project_id, &spec.clip)
@@ -496,6 +506,9 @@ impl Dataclips {
         S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
     {
         let _ = store::ensure_clip(&self.db, &spec.project_id, &spec.clip).await;
+        let Ok(_permit) = self.ingests.acquire().await else {
+            return RefreshOutcome::Failed("the ingest queue is closed".into());
+        };
         match self
             .ingest_body(spec, Validators::default(), body, stop)
             .await
@@ -647,7 +660,7 @@ impl Dataclips {
         let spec = self.spec(project_id, clip)?.clone();
         let floor = Duration::from_secs(self.config.manual_refresh_floor_secs);
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         store::ensure_clip(&txn, &spec.project_id, &spec.clip).await?;
         if !store::claim(&txn, &spec.project_id, &spec.clip, now, floor, true).await? {
             let state = store::clip_row(&txn, &spec.project_id, &spec.clip).await?;

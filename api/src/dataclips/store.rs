@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query, Value};
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
 use super::clip::ClipKind;
 use super::parse::BadRow;
@@ -346,7 +346,7 @@ pub async fn swap_in(
     done: &Completed<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let supersede = Query::update()
         .table(DataclipSnapshots::Table)
         .value(
@@ -620,7 +620,7 @@ impl WriteTxn {
         match db.get_database_backend() {
             sea_orm::DbBackend::Sqlite => Ok(Self::Sqlite(
                 db.get_sqlite_connection_pool()
-                    .begin()
+                    .begin_with("BEGIN IMMEDIATE")
                     .await
                     .map_err(sqlx_err)?,
             )),

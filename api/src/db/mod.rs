@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use gatehouse_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::config::{DatabaseUrl, sqlite_path};
 
@@ -45,6 +48,19 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
         });
     }
     Database::connect(options).await
+}
+
+/// Begins a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: it takes the write
+/// lock up front (waiting up to the busy timeout), so a transaction that reads before it writes
+/// cannot fail with "database is locked" when another connection wrote in between (a deferred
+/// transaction cannot upgrade its read snapshot, and SQLite does not wait in that case).
+/// PostgreSQL ignores the mode.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Applies every pending migration.

@@ -295,7 +295,7 @@ pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
     id: Uuid,
     user: Uuid,
 ) -> Result<Option<Alert>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Some(row) = usage_alerts::Entity::find_by_id(id).one(&txn).await? else {
         return Ok(None);
     };

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Timelike, Utc};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -354,7 +354,7 @@ impl Writer {
     }
 
     async fn insert(&self, batch: &Batch) -> Result<(), sea_orm::DbErr> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         for chunk in batch.operations.chunks(ROWS_PER_STATEMENT) {
             ledger_operations::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(&txn)

@@ -332,7 +332,7 @@ pub async fn roll_up_day<C: ConnectionTrait + TransactionTrait>(
     };
     let rows = raw_daily_rows(db, &scope).await?;
     let count = rows.len();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     txn.execute_raw(statement(
         txn.get_database_backend(),
         "DELETE FROM usage_rollups WHERE day = ?",
