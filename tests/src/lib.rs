@@ -6,6 +6,8 @@
 //! PostgreSQL variants live in modules named `postgres`, which the test script runs against a
 //! throwaway server (`scripts/test.sh`).
 
+pub mod clips;
+pub mod usage;
 pub mod web;
 
 use std::time::Duration;

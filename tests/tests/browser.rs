@@ -1,7 +1,8 @@
 //! The web UI in a real headless Chromium, driven over WebDriver with fantoccini: a contact
 //! fills a request with two workflows and watches the assessment change as they type, saves and
 //! submits it; a reviewer requests changes; the contact answers; the reviewer approves, records
-//! the issued token and creates an app key, which then works on `/graphql`.
+//! the issued token and creates an app key, which then works on `/graphql`; the reviewer opens
+//! the usage report of the key's project and sees its charts.
 //!
 //! Needs `chromedriver` and Chromium on `PATH` (`apt-get install chromium chromium-driver`;
 //! `scripts/test.sh` installs them). The harness starts chromedriver on a free port and stops it,
@@ -20,6 +21,9 @@ use std::time::Duration;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use gatehouse::auth::Role;
+use gatehouse::metering::charts;
+use gatehouse::metering::ledger::CallRecord;
+use gatehouse_tests::usage::record_volume_with;
 use gatehouse_tests::{Backend, TestApp, TestUser};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
@@ -631,6 +635,64 @@ async fn a_request_goes_from_the_browser_form_through_review_to_a_working_app_ke
     assert_eq!(status, reqwest::StatusCode::OK, "{body}");
     assert_eq!(body["data"]["me"]["appKey"]["name"], "site-progress-app");
 
+    // The reviewer opens the usage report of the key's project: a day of the key's calls
+    // (crafted, as the app has no upstream here) shows in the charts.
+    let (_, body) = app
+        .graphql(Some(&key), "{ me { appKey { id } } }", json!({}))
+        .await;
+    let key_id: uuid::Uuid = body["data"]["me"]["appKey"]["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("the key's id: {body}"));
+    let today = chrono::Utc::now().date_naive().to_string();
+    record_volume_with(&app, &today, |call| CallRecord {
+        project_id: "1".to_owned(),
+        app_key_id: Some(key_id),
+        ..call
+    })
+    .await;
+    tour.click("nav a[href='/reports']").await;
+    tour.arrive("/reports").await;
+    tour.fill("#f-project-id", "1").await;
+    tour.fill("#f-app-key-id", &key_id.to_string()).await;
+    // Date inputs take dates as the browser's locale types them; set them directly.
+    tour.js(&format!(
+        "for (const id of ['f-from', 'f-to']) {{ document.getElementById(id).value = '{today}'; }} \
+         return true"
+    ))
+    .await;
+    tour.click("#report-form button[type=submit]").await;
+    tour.arrive_where("the report of project 1", |path| {
+        path.starts_with("/reports?project_id=1&")
+    })
+    .await;
+    tour.until(
+        "both charts drawn with their series",
+        &format!(
+            "const charts = document.querySelectorAll('#report .chart svg'); \
+             if (charts.length !== 2) {{ return false; }} \
+             const daily = document.querySelector('[data-chart=calls_per_day] svg'); \
+             const bars = Array.from(daily.querySelectorAll('rect')).filter(r => \
+               (r.getAttribute('fill') || '').toLowerCase() === '#2b59c3' \
+               && r.getBoundingClientRect().height > 1); \
+             return daily.textContent.includes('{live}') && bars.length > 0 \
+               && charts[1].textContent.includes('{endpoint}')",
+            live = charts::LIVE_SERIES,
+            endpoint = charts::ENDPOINT_SERIES,
+        ),
+    )
+    .await;
+    assert_eq!(
+        tour.find("[data-total=upstream_calls]")
+            .await
+            .text()
+            .await
+            .expect("text"),
+        "250",
+        "the totals count the day's calls"
+    );
+    tour.shoot("14-usage-report").await;
+
     // The request's page and the form on a phone: nothing scrolls sideways (wide tables
     // scroll inside their own box).
     tour.sign_out().await;
@@ -643,7 +705,7 @@ async fn a_request_goes_from_the_browser_form_through_review_to_a_working_app_ke
     tour.until("a phone-sized viewport", "return window.innerWidth <= 400")
         .await;
     let png = tour.browser.screenshot().await.expect("a screenshot");
-    std::fs::write(tour.shots.join("14-request-on-a-phone.png"), png).expect("saved");
+    std::fs::write(tour.shots.join("15-request-on-a-phone.png"), png).expect("saved");
     let wide = tour.too_wide().await;
     assert!(
         wide.is_empty(),
@@ -652,7 +714,7 @@ async fn a_request_goes_from_the_browser_form_through_review_to_a_working_app_ke
     tour.goto("/check").await;
     tour.find("#request-form").await;
     let png = tour.browser.screenshot().await.expect("a screenshot");
-    std::fs::write(tour.shots.join("15-form-on-a-phone.png"), png).expect("saved");
+    std::fs::write(tour.shots.join("16-form-on-a-phone.png"), png).expect("saved");
     let wide = tour.too_wide().await;
     assert!(wide.is_empty(), "the request form fits a phone: {wide:#?}");
 

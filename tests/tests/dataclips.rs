@@ -12,6 +12,7 @@ use gatehouse_compliance::Entity;
 use gatehouse_compliance::cost::{
     FieldShape, OperationShape, RouteDecision, RoutePolicy, Sources, route,
 };
+use gatehouse_tests::clips::{dataclips_toml, simulator};
 use gatehouse_tests::{Backend, TestApp, backend_tests, first_error_code};
 use serde_json::{Value, json};
 use synchro_sim::{FaultRule, MalformedKind, SimConfig, SimHandle};
@@ -19,35 +20,6 @@ use uuid::Uuid;
 
 const USAGES: &str = "resource-usages-export";
 const ACTIVITIES: &str = "activity-export";
-
-/// A simulator with a dataclip user `analyst` on its first project.
-async fn simulator(config: SimConfig) -> (SimHandle, Uuid) {
-    let sim = synchro_sim::spawn(config, "127.0.0.1:0".parse().expect("address"))
-        .await
-        .expect("simulator starts");
-    let project = sim.projects()[0].id;
-    sim.create_dataclip_user("analyst", "secret", project, None)
-        .await
-        .expect("dataclip user");
-    (sim, project)
-}
-
-fn dataclips_toml(
-    sim: &SimHandle,
-    project: Uuid,
-    clips: &[&str],
-    cycle_secs: u64,
-    extra: &str,
-) -> String {
-    let clips: Vec<String> = clips.iter().map(|c| format!("\"{c}\"")).collect();
-    format!(
-        "[dataclips]\nbase_url = \"{}\"\nmanual_refresh_floor_secs = 0\nretry_min_delay_ms = 20\n\
-         retry_max_delay_secs = 1\n{extra}\n[[dataclips.sources]]\nproject_id = \"{project}\"\n\
-         clips = [{}]\nusername = \"analyst\"\npassword = \"secret\"\ncycle_secs = {cycle_secs}\n",
-        sim.base_url(),
-        clips.join(", ")
-    )
-}
 
 async fn status(app: &TestApp, project: Uuid, clip: &str) -> ClipStatus {
     app.app

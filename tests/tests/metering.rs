@@ -7,25 +7,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use gatehouse::auth::{Access, KeyScopes, Role};
 use gatehouse::db::entities::{ledger_calls, ledger_operations};
-use gatehouse::metering::ledger::CallRecord;
 use gatehouse::metering::report::ReportRequest;
 use gatehouse::metering::{charts, documents, store};
 use gatehouse::upstream::observer::ListShape;
 use gatehouse_compliance::Entity;
-use gatehouse_compliance::model::Operation;
+use gatehouse_tests::usage::{
+    DAY, KEY, PROJECT, at, crafted_call, crafted_config, crafted_config_with, declaration,
+    record_volume,
+};
 use gatehouse_tests::{Backend, SimApp, TestApp, backend_tests};
 use reqwest::StatusCode;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 use synchro_sim::SimConfig;
 use uuid::Uuid;
-
-const PROJECT: &str = "11111111-2222-3333-4444-555555555555";
-const KEY: Uuid = Uuid::from_u128(0x00c0ffee_0000_4000_8000_000000000001);
-const DAY: &str = "2025-03-10";
 
 fn reads(project: &str, entities: &[Entity]) -> KeyScopes {
     KeyScopes::new(
@@ -260,10 +258,6 @@ async fn a_graceful_stop_mid_traffic_loses_no_record(backend: Backend) {
     );
     reopened.close().await.ok();
     sim.shutdown().await;
-}
-
-fn declaration(project: &str, body: &str) -> String {
-    format!("[[metering.declarations]]\nproject_id = \"{project}\"\n{body}\n")
 }
 
 async fn real_traffic_shows_writes_under_a_read_only_workflow_and_an_undeclared_entity(
@@ -545,78 +539,6 @@ async fn a_key_bound_to_an_approved_request_is_measured_against_that_request(bac
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["usageReport"]["declared"], false, "{body}");
     rig.stop().await;
-}
-
-fn at(day: &str, hour: u32, minute: u32) -> chrono::DateTime<Utc> {
-    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("day");
-    Utc.from_utc_datetime(&day.and_hms_opt(hour, minute, 0).expect("time"))
-}
-
-fn crafted_call(
-    occurred_at: chrono::DateTime<Utc>,
-    entity: Entity,
-    collection: &str,
-    list: Option<ListShape>,
-    operation: &str,
-) -> CallRecord {
-    CallRecord {
-        occurred_at,
-        project_id: PROJECT.to_owned(),
-        token_fingerprint: "0123456789ab".to_owned(),
-        endpoint: format!("/api/v1/projects/{{project_id}}/{collection}"),
-        method: "GET".to_owned(),
-        entity: Some(entity),
-        action: Some(Operation::Read),
-        status: Some(200),
-        error: None,
-        latency: Duration::from_millis(20),
-        bytes_sent: 0,
-        bytes_received: 2048,
-        attempt: 0,
-        cache: "miss",
-        app_key_id: Some(KEY),
-        user_id: None,
-        operation: Some(operation.to_owned()),
-        workflow: None,
-        request_id: None,
-        list,
-    }
-}
-
-/// A declared read-only usage workflow: 100 calls a day, 10 a minute at peak, 01:00–03:00.
-fn crafted_config() -> String {
-    crafted_config_with("")
-}
-
-/// [`crafted_config`] with more `[metering]` keys.
-fn crafted_config_with(metering: &str) -> String {
-    format!(
-        "[metering]\nraw_retention_days = 36500\nrollup_interval_secs = 3600\n{metering}{}",
-        declaration(
-            PROJECT,
-            "[[metering.declarations.workflows]]\nname = \"usage-export\"\ndirection = \"read\"\n\
-             entities = [{ entity = \"resource_usage\", operations = [\"read\"] }, \
-             { entity = \"activity\", operations = [\"read\"] }]\n\
-             daily_calls = 100\npeak_calls_per_minute = 10\n\
-             sync_window = { start = \"01:00\", end = \"03:00\" }\n",
-        )
-    )
-}
-
-/// 250 calls on one day, one a minute from 01:00: 2.5 times the declared daily volume, the
-/// first 120 inside the sync window and the rest after it.
-async fn record_volume(app: &TestApp, day: &str) {
-    let ledger = &app.app.services.metering.ledger;
-    for i in 0..250u32 {
-        ledger.record_call(crafted_call(
-            at(day, 1 + i / 60, i % 60),
-            Entity::Activity,
-            "activities",
-            None,
-            "ActivityById",
-        ));
-    }
-    ledger.flush().await;
 }
 
 /// Every hour of a day, a walk through 25 pages of all resource usages.

@@ -12,52 +12,78 @@ use serde::Deserialize;
 
 use super::AppState;
 use crate::auth::{Principal, Role, parse_id};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::metering::documents;
 use crate::metering::report::{ReportRequest, UsageReport};
 
-/// The query string of the report routes.
-#[derive(Debug, Deserialize)]
+/// The query string of the report routes, and of the web UI's usage reports form.
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ReportParams {
-    project_id: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    app_key_id: Option<String>,
+    /// The project.
+    pub project_id: Option<String>,
+    /// The first day, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// The last day, `YYYY-MM-DD`.
+    pub to: Option<String>,
+    /// One app key's id, or empty for every caller.
+    pub app_key_id: Option<String>,
 }
 
-fn parse_day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
-    value
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .map_err(|_| ApiError::invalid_field(field, "must be a day as YYYY-MM-DD"))
-        })
-        .transpose()
+/// A day typed as `YYYY-MM-DD`, or `None` when left empty.
+fn parse_day(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        Ok(day) => Some(day),
+        Err(_) => {
+            errors.push(FieldError::new(field, "must be a day as YYYY-MM-DD"));
+            None
+        }
+    }
 }
 
 impl ReportParams {
-    fn request(&self) -> Result<ReportRequest, ApiError> {
+    /// The report asked for, or every field that is wrong (the period's length and order are
+    /// the report's own checks: see [`crate::metering::report::ReportError`]).
+    pub fn validate(&self) -> Result<ReportRequest, Vec<FieldError>> {
+        let mut errors = Vec::new();
         let project_id = self
             .project_id
             .as_deref()
             .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| ApiError::invalid_field("project_id", "is required"))?
-            .to_owned();
-        let to = parse_day("to", self.to.as_deref())?.unwrap_or_else(crate::metering::store::today);
-        let from = parse_day("from", self.from.as_deref())?.unwrap_or(to - Days::days(6));
+            .filter(|p| !p.is_empty());
+        if project_id.is_none() {
+            errors.push(FieldError::new("project_id", "is required"));
+        }
+        let from = parse_day("from", self.from.as_deref(), &mut errors);
+        let to = parse_day("to", self.to.as_deref(), &mut errors);
         let app_key_id = self
             .app_key_id
             .as_deref()
+            .map(str::trim)
             .filter(|k| !k.is_empty())
-            .map(|k| parse_id("app_key_id", k))
-            .transpose()?;
-        Ok(ReportRequest {
-            project_id,
-            app_key_id,
-            from,
-            to,
-        })
+            .and_then(|k| match parse_id("app_key_id", k) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    errors.push(FieldError::new("app_key_id", "is not a valid app key id"));
+                    None
+                }
+            });
+        match project_id {
+            Some(project_id) if errors.is_empty() => {
+                let to = to.unwrap_or_else(crate::metering::store::today);
+                Ok(ReportRequest {
+                    project_id: project_id.to_owned(),
+                    app_key_id,
+                    from: from.unwrap_or(to - Days::days(6)),
+                    to,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    fn request(&self) -> Result<ReportRequest, ApiError> {
+        self.validate().map_err(ApiError::invalid_fields)
     }
 }
 

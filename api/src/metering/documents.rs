@@ -5,6 +5,8 @@
 use handlebars::Handlebars;
 use serde::Serialize;
 
+use gatehouse_compliance::findings::Evidence;
+
 use super::charts::{self, Charts};
 use super::report::{DayUsage, EndpointUsage, KeyUsage, OperationUsage, Totals, UsageReport};
 
@@ -33,8 +35,7 @@ impl ReportTemplates {
 
     /// Renders the HTML report.
     pub fn render_html(&self, report: &UsageReport) -> Result<String, String> {
-        let charts = charts::draw(report)?;
-        let context = HtmlContext::new(report, charts);
+        let context = ReportView::new(report)?;
         self.registry
             .render(USAGE_REPORT_TEMPLATE, &context)
             .map_err(|e| e.to_string())
@@ -51,9 +52,11 @@ struct FindingRow {
     evidence: Vec<String>,
 }
 
-/// The typed context of `usage-report.html.hbs`.
+/// The report as pages show it: the typed context of `usage-report.html.hbs`, and the report
+/// section of the web UI's usage reports page, so that both show the same numbers, findings
+/// and charts.
 #[derive(Debug, Serialize)]
-struct HtmlContext<'a> {
+pub struct ReportView<'a> {
     title: String,
     project_id: &'a str,
     app_key_id: String,
@@ -78,50 +81,15 @@ struct KeyRow<'a> {
     usage: &'a KeyUsage,
 }
 
-impl<'a> HtmlContext<'a> {
-    fn new(report: &'a UsageReport, charts: Charts) -> Self {
+impl<'a> ReportView<'a> {
+    /// The view of `report`, with its charts drawn.
+    pub fn new(report: &'a UsageReport) -> Result<Self, String> {
+        let charts = charts::draw(report)?;
         let findings = report
             .findings
             .iter()
             .map(|f| {
-                let e = &f.evidence;
-                let mut evidence = Vec::new();
-                if let Some(entity) = e.entity {
-                    evidence.push(format!("entity: {}", entity.label()));
-                }
-                if !e.operations.is_empty() {
-                    let ops: Vec<&str> = e.operations.iter().map(|o| o.as_str()).collect();
-                    evidence.push(format!("operations: {}", ops.join(", ")));
-                }
-                if let Some(workflow) = &e.workflow {
-                    evidence.push(format!("workflow: {workflow}"));
-                }
-                if let Some(observed) = e.observed {
-                    evidence.push(format!("observed: {observed}"));
-                }
-                if let Some(declared) = e.declared {
-                    evidence.push(format!("declared: {declared}"));
-                }
-                if let Some(percent) = e.percent {
-                    evidence.push(format!("{percent} % of declared"));
-                }
-                if let Some(day) = e.day {
-                    evidence.push(format!("day: {day}"));
-                }
-                if !e.hours.is_empty() {
-                    let hours: Vec<String> = e
-                        .hours
-                        .iter()
-                        .map(|h| format!("{:02}h: {}", h.hour, h.calls))
-                        .collect();
-                    evidence.push(format!("hours (UTC): {}", hours.join(", ")));
-                }
-                if !e.sample_operations.is_empty() {
-                    evidence.push(format!(
-                        "operations seen: {}",
-                        e.sample_operations.join(", ")
-                    ));
-                }
+                let evidence = evidence_lines(&f.evidence);
                 FindingRow {
                     code: f.code.as_str().to_owned(),
                     severity: match f.severity {
@@ -136,7 +104,7 @@ impl<'a> HtmlContext<'a> {
                 }
             })
             .collect();
-        Self {
+        Ok(Self {
             title: format!(
                 "Usage of SYNCHRO Perform project {} from {} to {}",
                 report.project_id, report.from, report.to
@@ -172,8 +140,50 @@ impl<'a> HtmlContext<'a> {
             by_endpoint: &report.by_endpoint,
             findings,
             charts,
-        }
+        })
     }
+}
+
+/// The evidence of a finding (or of an alert raised from one) as lines for people.
+pub fn evidence_lines(e: &Evidence) -> Vec<String> {
+    let mut evidence = Vec::new();
+    if let Some(entity) = e.entity {
+        evidence.push(format!("entity: {}", entity.label()));
+    }
+    if !e.operations.is_empty() {
+        let ops: Vec<&str> = e.operations.iter().map(|o| o.as_str()).collect();
+        evidence.push(format!("operations: {}", ops.join(", ")));
+    }
+    if let Some(workflow) = &e.workflow {
+        evidence.push(format!("workflow: {workflow}"));
+    }
+    if let Some(observed) = e.observed {
+        evidence.push(format!("observed: {observed}"));
+    }
+    if let Some(declared) = e.declared {
+        evidence.push(format!("declared: {declared}"));
+    }
+    if let Some(percent) = e.percent {
+        evidence.push(format!("{percent} % of declared"));
+    }
+    if let Some(day) = e.day {
+        evidence.push(format!("day: {day}"));
+    }
+    if !e.hours.is_empty() {
+        let hours: Vec<String> = e
+            .hours
+            .iter()
+            .map(|h| format!("{:02}h: {}", h.hour, h.calls))
+            .collect();
+        evidence.push(format!("hours (UTC): {}", hours.join(", ")));
+    }
+    if !e.sample_operations.is_empty() {
+        evidence.push(format!(
+            "operations seen: {}",
+            e.sample_operations.join(", ")
+        ));
+    }
+    evidence
 }
 
 /// The per-day rows as CSV, one row per day, project, caller, kind and endpoint or operation.

@@ -9,14 +9,19 @@
 //! - Handlers are thin: extract ([`page::Caller`], [`page::FormPairs`]), convert the form, call
 //!   one service function, render. Errors are [`crate::error::ApiError`]s, which the error layer
 //!   here renders as an HTML page; `UNAUTHENTICATED` sends the user to sign in and back.
+//! - Reviewers and admins also get the usage reports page (`/reports`: the metering report in
+//!   the layout, its exports and the project's alerts) and the dataclips status page
+//!   (`/dataclips`, where admins ask for a refresh).
 //! - A form posted after the session expired is stashed ([`stash`]) and restored after sign-in.
 
 pub mod assessment;
 pub mod csrf;
+pub mod dataclips;
 pub mod display;
 pub mod fields;
 pub mod page;
 pub mod pages;
+pub mod reports;
 pub mod request_form;
 pub mod requests;
 pub mod review;
@@ -115,6 +120,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/requests/{id}/revoke", post(review::revoke))
         .route("/review", get(review::queue))
         .route("/tokens", get(review::tokens))
+        .route("/reports", get(reports::page))
+        .route(
+            "/reports/alerts/{id}/acknowledge",
+            post(reports::acknowledge),
+        )
+        .route("/dataclips", get(dataclips::page))
+        .route("/dataclips/refresh", post(dataclips::refresh))
         .route_layer(middleware::from_fn_with_state(state, render_errors))
         .route("/static/{*path}", get(static_file))
 }

@@ -49,6 +49,10 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         "key_revoked" => "App key revoked: it stops working at once.",
         "activated" => "Request activated.",
         "revoked" => "Access revoked: its app keys and vault records no longer work.",
+        "alert_acknowledged" => "Alert acknowledged.",
+        "refresh_requested" => {
+            "Refresh requested: the clip is being fetched now. Reload the page to see the result."
+        }
         "restored" => {
             "Your session had expired. What you typed is back: check it and send the form again."
         }
