@@ -600,49 +600,10 @@ pub async fn current_snapshots<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// An open write transaction of the ingest, straight on the driver's pool: the hot path binds
-/// each value by moving it, where going through the ORM would copy every string twice.
-#[derive(Debug)]
-pub enum WriteTxn {
-    /// SQLite.
-    Sqlite(sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Sqlite>),
-    /// PostgreSQL.
-    Postgres(sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Postgres>),
-}
+pub use crate::db::WriteTxn;
 
 fn sqlx_err(error: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Custom(format!("ingest write: {error}"))
-}
-
-impl WriteTxn {
-    /// Begins a transaction on `db`'s pool.
-    pub async fn begin(db: &sea_orm::DatabaseConnection) -> Result<Self, DbErr> {
-        match db.get_database_backend() {
-            sea_orm::DbBackend::Sqlite => Ok(Self::Sqlite(
-                db.get_sqlite_connection_pool()
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(sqlx_err)?,
-            )),
-            sea_orm::DbBackend::Postgres => Ok(Self::Postgres(
-                db.get_postgres_connection_pool()
-                    .begin()
-                    .await
-                    .map_err(sqlx_err)?,
-            )),
-            other => Err(DbErr::Custom(format!(
-                "unsupported database backend {other:?}"
-            ))),
-        }
-    }
-
-    /// Commits.
-    pub async fn commit(self) -> Result<(), DbErr> {
-        match self {
-            Self::Sqlite(tx) => tx.commit().await.map_err(sqlx_err),
-            Self::Postgres(tx) => tx.commit().await.map_err(sqlx_err),
-        }
-    }
 }
 
 macro_rules! bind_all {

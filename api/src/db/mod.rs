@@ -63,6 +63,53 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
     .await
 }
 
+/// An open write transaction straight on the driver's pool (SQLite: `BEGIN IMMEDIATE`), for
+/// the bulk write paths (dataclip ingest, usage ledger): they bind each value by moving it,
+/// where going through the ORM would copy every string twice.
+#[derive(Debug)]
+pub enum WriteTxn {
+    /// SQLite.
+    Sqlite(sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Sqlite>),
+    /// PostgreSQL.
+    Postgres(sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Postgres>),
+}
+
+/// A driver error of a bulk write, as the ORM's error type.
+pub fn write_error(error: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Custom(format!("database write: {error}"))
+}
+
+impl WriteTxn {
+    /// Begins a transaction on `db`'s pool.
+    pub async fn begin(db: &DatabaseConnection) -> Result<Self, DbErr> {
+        match db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => Ok(Self::Sqlite(
+                db.get_sqlite_connection_pool()
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(write_error)?,
+            )),
+            sea_orm::DbBackend::Postgres => Ok(Self::Postgres(
+                db.get_postgres_connection_pool()
+                    .begin()
+                    .await
+                    .map_err(write_error)?,
+            )),
+            other => Err(DbErr::Custom(format!(
+                "unsupported database backend {other:?}"
+            ))),
+        }
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        match self {
+            Self::Sqlite(tx) => tx.commit().await.map_err(write_error),
+            Self::Postgres(tx) => tx.commit().await.map_err(write_error),
+        }
+    }
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

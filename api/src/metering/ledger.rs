@@ -15,14 +15,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Timelike, Utc};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sqlx::{self, AssertSqlSafe};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::background::Background;
 use crate::db::entities::{ledger_calls, ledger_operations};
+use crate::db::{WriteTxn, write_error};
 
 /// One GraphQL operation, executed or refused.
 #[derive(Debug, Clone)]
@@ -163,6 +166,8 @@ impl Ledger {
         let counters = Arc::new(LedgerCounters::default());
         let wake = Arc::new(Notify::new());
         let writer = Writer {
+            statements: Statements::new(db.get_database_backend()),
+            texts: Texts::default(),
             db,
             receiver,
             counters: counters.clone(),
@@ -241,6 +246,8 @@ impl Ledger {
 
 struct Writer {
     db: DatabaseConnection,
+    statements: Statements,
+    texts: Texts,
     receiver: mpsc::Receiver<Message>,
     counters: Arc<LedgerCounters>,
     batch_max: usize,
@@ -250,10 +257,11 @@ struct Writer {
     drain_max: usize,
 }
 
+/// The records taken from the channel and not yet committed, already in column form.
 #[derive(Default)]
 struct Batch {
-    operations: Vec<ledger_operations::ActiveModel>,
-    calls: Vec<ledger_calls::ActiveModel>,
+    operations: Vec<OperationRow>,
+    calls: Vec<CallRow>,
     waiters: Vec<oneshot::Sender<()>>,
 }
 
@@ -262,10 +270,10 @@ impl Batch {
         self.operations.len() + self.calls.len()
     }
 
-    fn push(&mut self, message: Message) {
+    fn push(&mut self, message: Message, texts: &mut Texts) {
         match message {
-            Message::Operation(record) => self.operations.push(operation_row(record)),
-            Message::Call(record) => self.calls.push(call_row(record)),
+            Message::Operation(record) => self.operations.push(OperationRow::new(record, texts)),
+            Message::Call(record) => self.calls.push(CallRow::new(record, texts)),
             Message::Flush(done) => self.waiters.push(done),
         }
     }
@@ -273,6 +281,72 @@ impl Batch {
 
 /// Rows per INSERT statement: well under SQLite's bound-parameter limit.
 const ROWS_PER_STATEMENT: usize = 300;
+
+/// Binds the rows of `ledger_operations` in [`OPERATION_COLUMNS`] order. Text is shared
+/// (`Arc<str>`), so a retried batch binds it again without copying.
+macro_rules! bind_operations {
+    ($query:expr, $rows:expr) => {{
+        let mut query = $query;
+        for row in $rows {
+            query = query
+                .bind(row.occurred_at)
+                .bind(row.day.clone())
+                .bind(row.request_id.clone())
+                .bind(row.app_key_id)
+                .bind(row.user_id)
+                .bind(row.project_id.clone())
+                .bind(row.operation.clone())
+                .bind(row.kind.clone())
+                .bind(row.source.clone())
+                .bind(row.cache_hits)
+                .bind(row.cache_stale)
+                .bind(row.cache_misses)
+                .bind(row.upstream_calls)
+                .bind(row.estimated_cost)
+                .bind(row.duration_us)
+                .bind(row.outcome.clone())
+                .bind(row.error_code.clone());
+        }
+        query
+    }};
+}
+
+/// Binds the rows of `ledger_calls` in [`CALL_COLUMNS`] order.
+macro_rules! bind_calls {
+    ($query:expr, $rows:expr) => {{
+        let mut query = $query;
+        for row in $rows {
+            query = query
+                .bind(row.occurred_at)
+                .bind(row.day.clone())
+                .bind(row.minute)
+                .bind(row.hour)
+                .bind(row.project_id.clone())
+                .bind(row.token_fingerprint.clone())
+                .bind(row.endpoint.clone())
+                .bind(row.method.clone())
+                .bind(row.entity.clone())
+                .bind(row.action.clone())
+                .bind(row.status)
+                .bind(row.error.clone())
+                .bind(row.latency_us)
+                .bind(row.bytes_sent)
+                .bind(row.bytes_received)
+                .bind(row.attempt)
+                .bind(row.cache.clone())
+                .bind(row.app_key_id)
+                .bind(row.user_id)
+                .bind(row.operation.clone())
+                .bind(row.workflow.clone())
+                .bind(row.request_id.clone())
+                .bind(row.list_signature.clone())
+                .bind(row.page)
+                .bind(row.continues)
+                .bind(row.window_days);
+        }
+        query
+    }};
+}
 
 impl Writer {
     async fn run(mut self, shutdown: CancellationToken, wake: Arc<Notify>) {
@@ -292,7 +366,7 @@ impl Writer {
                     break;
                 };
                 taken += 1;
-                batch.push(message);
+                batch.push(message, &mut self.texts);
                 if batch.len() >= self.batch_max {
                     self.commit(&mut batch).await;
                 }
@@ -302,7 +376,7 @@ impl Writer {
         // Shutting down: refuse new records, then write everything already queued.
         self.receiver.close();
         while let Some(message) = self.receiver.recv().await {
-            batch.push(message);
+            batch.push(message, &mut self.texts);
             if batch.len() >= self.batch_max {
                 self.commit(&mut batch).await;
             }
@@ -314,7 +388,7 @@ impl Writer {
         );
     }
 
-    async fn commit(&self, batch: &mut Batch) {
+    async fn commit(&mut self, batch: &mut Batch) {
         let batch = std::mem::take(batch);
         let count = batch.len() as u64;
         if count > 0 {
@@ -353,22 +427,151 @@ impl Writer {
         }
     }
 
-    async fn insert(&self, batch: &Batch) -> Result<(), sea_orm::DbErr> {
-        let txn = crate::db::begin_write(&self.db).await?;
+    async fn insert(&mut self, batch: &Batch) -> Result<(), DbErr> {
+        let mut txn = WriteTxn::begin(&self.db).await?;
         for chunk in batch.operations.chunks(ROWS_PER_STATEMENT) {
-            ledger_operations::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await?;
+            let sql = AssertSqlSafe(self.statements.operations(chunk.len()));
+            match &mut txn {
+                WriteTxn::Sqlite(tx) => {
+                    bind_operations!(sqlx::query::<sqlx::Sqlite>(sql), chunk)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(write_error)?;
+                }
+                WriteTxn::Postgres(tx) => {
+                    bind_operations!(sqlx::query::<sqlx::Postgres>(sql), chunk)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(write_error)?;
+                }
+            }
         }
         for chunk in batch.calls.chunks(ROWS_PER_STATEMENT) {
-            ledger_calls::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await?;
+            let sql = AssertSqlSafe(self.statements.calls(chunk.len()));
+            match &mut txn {
+                WriteTxn::Sqlite(tx) => {
+                    bind_calls!(sqlx::query::<sqlx::Sqlite>(sql), chunk)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(write_error)?;
+                }
+                WriteTxn::Postgres(tx) => {
+                    bind_calls!(sqlx::query::<sqlx::Postgres>(sql), chunk)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(write_error)?;
+                }
+            }
         }
         txn.commit().await
     }
 }
 
+/// The INSERT statement of each size, built once with sea-query and reused, so that the
+/// driver finds it in its statement cache and the database prepares it once per connection.
+struct Statements {
+    backend: DbBackend,
+    operations: std::collections::HashMap<usize, Arc<str>>,
+    calls: std::collections::HashMap<usize, Arc<str>>,
+}
+
+impl Statements {
+    fn new(backend: DbBackend) -> Self {
+        Self {
+            backend,
+            operations: std::collections::HashMap::new(),
+            calls: std::collections::HashMap::new(),
+        }
+    }
+
+    fn operations(&mut self, rows: usize) -> Arc<str> {
+        let backend = self.backend;
+        self.operations
+            .entry(rows)
+            .or_insert_with(|| {
+                insert_sql(backend, ledger_operations::Entity, &OPERATION_COLUMNS, rows)
+            })
+            .clone()
+    }
+
+    fn calls(&mut self, rows: usize) -> Arc<str> {
+        let backend = self.backend;
+        self.calls
+            .entry(rows)
+            .or_insert_with(|| insert_sql(backend, ledger_calls::Entity, &CALL_COLUMNS, rows))
+            .clone()
+    }
+}
+
+fn insert_sql<T, C>(backend: DbBackend, table: T, columns: &[C], rows: usize) -> Arc<str>
+where
+    T: sea_orm::sea_query::IntoIden,
+    C: sea_orm::sea_query::IntoIden + Copy,
+{
+    let mut insert = Query::insert();
+    insert.into_table(table).columns(columns.iter().copied());
+    for _ in 0..rows {
+        insert.values_panic(columns.iter().map(|_| Expr::val(0)));
+    }
+    backend.build(&insert).sql.into()
+}
+
+/// The columns of `ledger_operations` in the order [`bind_operations`] binds them.
+const OPERATION_COLUMNS: [ledger_operations::Column; 17] = {
+    use ledger_operations::Column as C;
+    [
+        C::OccurredAt,
+        C::Day,
+        C::RequestId,
+        C::AppKeyId,
+        C::UserId,
+        C::ProjectId,
+        C::Operation,
+        C::Kind,
+        C::Source,
+        C::CacheHits,
+        C::CacheStale,
+        C::CacheMisses,
+        C::UpstreamCalls,
+        C::EstimatedCost,
+        C::DurationUs,
+        C::Outcome,
+        C::ErrorCode,
+    ]
+};
+
+/// The columns of `ledger_calls` in the order [`bind_calls`] binds them.
+const CALL_COLUMNS: [ledger_calls::Column; 26] = {
+    use ledger_calls::Column as C;
+    [
+        C::OccurredAt,
+        C::Day,
+        C::Minute,
+        C::Hour,
+        C::ProjectId,
+        C::TokenFingerprint,
+        C::Endpoint,
+        C::Method,
+        C::Entity,
+        C::Action,
+        C::Status,
+        C::Error,
+        C::LatencyUs,
+        C::BytesSent,
+        C::BytesReceived,
+        C::Attempt,
+        C::Cache,
+        C::AppKeyId,
+        C::UserId,
+        C::Operation,
+        C::Workflow,
+        C::RequestId,
+        C::ListSignature,
+        C::Page,
+        C::Continues,
+        C::WindowDays,
+    ]
+};
 /// `YYYY-MM-DD` of an instant (UTC).
 pub fn day_of(at: DateTime<Utc>) -> String {
     at.date_naive().format("%Y-%m-%d").to_string()
@@ -382,66 +585,150 @@ fn clamp_i32(value: u64) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 
-fn operation_row(record: OperationRecord) -> ledger_operations::ActiveModel {
-    ledger_operations::ActiveModel {
-        occurred_at: Set(record.occurred_at),
-        day: Set(day_of(record.occurred_at)),
-        request_id: Set(record.request_id),
-        app_key_id: Set(record.app_key_id),
-        user_id: Set(record.user_id),
-        project_id: Set(record.project_id),
-        operation: Set(record.operation),
-        kind: Set(record.kind.to_owned()),
-        source: Set(record.source.to_owned()),
-        cache_hits: Set(clamp_i32(u64::from(record.cache_hits))),
-        cache_stale: Set(clamp_i32(u64::from(record.cache_stale))),
-        cache_misses: Set(clamp_i32(u64::from(record.cache_misses))),
-        upstream_calls: Set(clamp_i32(record.upstream_calls)),
-        estimated_cost: Set(record.estimated_cost.map(clamp_i64)),
-        duration_us: Set(clamp_i64(
-            u64::try_from(record.duration.as_micros()).unwrap_or(u64::MAX),
-        )),
-        outcome: Set(record.outcome.to_owned()),
-        error_code: Set(record.error_code),
-        ..Default::default()
+fn micros(duration: Duration) -> i64 {
+    clamp_i64(u64::try_from(duration.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// The writer's shared texts: the current day and the fixed labels are allocated once and
+/// shared by every row that carries them.
+#[derive(Default)]
+struct Texts {
+    day: Option<(NaiveDate, Arc<str>)>,
+    labels: Vec<(&'static str, Arc<str>)>,
+}
+
+impl Texts {
+    fn day(&mut self, at: DateTime<Utc>) -> Arc<str> {
+        let date = at.date_naive();
+        match &self.day {
+            Some((current, text)) if *current == date => text.clone(),
+            _ => {
+                let text: Arc<str> = day_of(at).into();
+                self.day = Some((date, text.clone()));
+                text
+            }
+        }
+    }
+
+    fn label(&mut self, label: &'static str) -> Arc<str> {
+        if let Some((_, text)) = self.labels.iter().find(|(known, _)| *known == label) {
+            return text.clone();
+        }
+        let text: Arc<str> = label.into();
+        self.labels.push((label, text.clone()));
+        text
     }
 }
 
-fn call_row(record: CallRecord) -> ledger_calls::ActiveModel {
-    let at = record.occurred_at;
-    let list = record.list;
-    ledger_calls::ActiveModel {
-        occurred_at: Set(at),
-        day: Set(day_of(at)),
-        minute: Set(at.timestamp().div_euclid(60)),
-        hour: Set(i16::try_from(at.hour()).unwrap_or(0)),
-        project_id: Set(record.project_id),
-        token_fingerprint: Set(record.token_fingerprint),
-        endpoint: Set(record.endpoint),
-        method: Set(record.method),
-        entity: Set(record.entity.map(|e| e.as_str().to_owned())),
-        action: Set(record.action.map(|o| o.as_str().to_owned())),
-        status: Set(record.status.map(i32::from)),
-        error: Set(record.error.map(ToOwned::to_owned)),
-        latency_us: Set(clamp_i64(
-            u64::try_from(record.latency.as_micros()).unwrap_or(u64::MAX),
-        )),
-        bytes_sent: Set(clamp_i64(record.bytes_sent)),
-        bytes_received: Set(clamp_i64(record.bytes_received)),
-        attempt: Set(clamp_i32(u64::from(record.attempt))),
-        cache: Set(record.cache.to_owned()),
-        app_key_id: Set(record.app_key_id),
-        user_id: Set(record.user_id),
-        operation: Set(record.operation),
-        workflow: Set(record.workflow),
-        request_id: Set(record.request_id),
-        list_signature: Set(list.as_ref().map(|l| l.signature.clone())),
-        page: Set(list.as_ref().and_then(|l| l.page).map(clamp_i64)),
-        continues: Set(list.as_ref().is_some_and(|l| l.continues)),
-        window_days: Set(list
-            .as_ref()
-            .and_then(|l| l.window_days)
-            .map(|d| clamp_i32(u64::from(d)))),
-        ..Default::default()
+/// A `ledger_operations` row, ready to bind.
+struct OperationRow {
+    occurred_at: DateTime<Utc>,
+    day: Arc<str>,
+    request_id: Option<Arc<str>>,
+    app_key_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+    project_id: Option<Arc<str>>,
+    operation: Option<Arc<str>>,
+    kind: Arc<str>,
+    source: Arc<str>,
+    cache_hits: i32,
+    cache_stale: i32,
+    cache_misses: i32,
+    upstream_calls: i32,
+    estimated_cost: Option<i64>,
+    duration_us: i64,
+    outcome: Arc<str>,
+    error_code: Option<Arc<str>>,
+}
+
+impl OperationRow {
+    fn new(record: OperationRecord, texts: &mut Texts) -> Self {
+        Self {
+            occurred_at: record.occurred_at,
+            day: texts.day(record.occurred_at),
+            request_id: record.request_id.map(Into::into),
+            app_key_id: record.app_key_id,
+            user_id: record.user_id,
+            project_id: record.project_id.map(Into::into),
+            operation: record.operation.map(Into::into),
+            kind: texts.label(record.kind),
+            source: texts.label(record.source),
+            cache_hits: clamp_i32(u64::from(record.cache_hits)),
+            cache_stale: clamp_i32(u64::from(record.cache_stale)),
+            cache_misses: clamp_i32(u64::from(record.cache_misses)),
+            upstream_calls: clamp_i32(record.upstream_calls),
+            estimated_cost: record.estimated_cost.map(clamp_i64),
+            duration_us: micros(record.duration),
+            outcome: texts.label(record.outcome),
+            error_code: record.error_code.map(Into::into),
+        }
+    }
+}
+
+/// A `ledger_calls` row, ready to bind.
+struct CallRow {
+    occurred_at: DateTime<Utc>,
+    day: Arc<str>,
+    minute: i64,
+    hour: i16,
+    project_id: Arc<str>,
+    token_fingerprint: Arc<str>,
+    endpoint: Arc<str>,
+    method: Arc<str>,
+    entity: Option<Arc<str>>,
+    action: Option<Arc<str>>,
+    status: Option<i32>,
+    error: Option<Arc<str>>,
+    latency_us: i64,
+    bytes_sent: i64,
+    bytes_received: i64,
+    attempt: i32,
+    cache: Arc<str>,
+    app_key_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+    operation: Option<Arc<str>>,
+    workflow: Option<Arc<str>>,
+    request_id: Option<Arc<str>>,
+    list_signature: Option<Arc<str>>,
+    page: Option<i64>,
+    continues: bool,
+    window_days: Option<i32>,
+}
+
+impl CallRow {
+    fn new(record: CallRecord, texts: &mut Texts) -> Self {
+        let at = record.occurred_at;
+        let list = record.list;
+        Self {
+            occurred_at: at,
+            day: texts.day(at),
+            minute: at.timestamp().div_euclid(60),
+            hour: i16::try_from(at.hour()).unwrap_or(0),
+            project_id: record.project_id.into(),
+            token_fingerprint: record.token_fingerprint.into(),
+            endpoint: record.endpoint.into(),
+            method: record.method.into(),
+            entity: record.entity.map(|e| texts.label(e.as_str())),
+            action: record.action.map(|o| texts.label(o.as_str())),
+            status: record.status.map(i32::from),
+            error: record.error.map(|e| texts.label(e)),
+            latency_us: micros(record.latency),
+            bytes_sent: clamp_i64(record.bytes_sent),
+            bytes_received: clamp_i64(record.bytes_received),
+            attempt: clamp_i32(u64::from(record.attempt)),
+            cache: texts.label(record.cache),
+            app_key_id: record.app_key_id,
+            user_id: record.user_id,
+            operation: record.operation.map(Into::into),
+            workflow: record.workflow.map(Into::into),
+            request_id: record.request_id.map(Into::into),
+            page: list.as_ref().and_then(|l| l.page).map(clamp_i64),
+            continues: list.as_ref().is_some_and(|l| l.continues),
+            window_days: list
+                .as_ref()
+                .and_then(|l| l.window_days)
+                .map(|d| clamp_i32(u64::from(d))),
+            list_signature: list.map(|l| l.signature.into()),
+        }
     }
 }
