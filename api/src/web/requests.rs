@@ -759,6 +759,25 @@ impl OnRequest<'_> {
         request_page(self.state, self.caller, self.user, self.id, status, posted).await
     }
 
+    /// Takes `action` on the request (with `comment`, if the action needs one) and answers as
+    /// [`Self::outcome`] does.
+    pub async fn transition(
+        self,
+        form: &FormPairs,
+        action: Action,
+        comment: Option<String>,
+        notice: &str,
+        field_name: impl Fn(&str) -> String,
+    ) -> PageResult {
+        let result = self
+            .state
+            .services
+            .access
+            .transition(self.user, self.id, action, comment)
+            .await;
+        self.outcome(form, result, notice, field_name).await
+    }
+
     /// The outcome of a small form's action: back to the page with a notice, or the page again
     /// with the form's errors (or a page-level alert) and what was typed. `field_name` maps
     /// the service's field names onto the form's.
@@ -817,18 +836,13 @@ pub async fn submit(
     let user = caller
         .form_user(&state, &form, &format!("/requests/{id}"), Role::Contact)
         .await?;
-    let result = state
-        .services
-        .access
-        .transition(user, id, Action::Submit, None)
-        .await;
     OnRequest {
         state: &state,
         caller: &caller,
         user,
         id,
     }
-    .outcome(&form, result, "submitted", str::to_owned)
+    .transition(&form, Action::Submit, None, "submitted", str::to_owned)
     .await
 }
 

@@ -124,18 +124,13 @@ pub async fn decide(
         }
     };
     let comment = Some(form.get("comment").to_owned()).filter(|c| !c.trim().is_empty());
-    let result = state
-        .services
-        .access
-        .transition(user, id, action, comment)
-        .await;
     OnRequest {
         state: &state,
         caller: &caller,
         user,
         id,
     }
-    .outcome(&form, result, notice, str::to_owned)
+    .transition(&form, action, comment, notice, str::to_owned)
     .await
 }
 
@@ -335,18 +330,13 @@ pub async fn activate(
     let user = caller
         .form_user(&state, &form, &format!("/requests/{id}"), Role::Reviewer)
         .await?;
-    let result = state
-        .services
-        .access
-        .transition(user, id, Action::Activate, None)
-        .await;
     OnRequest {
         state: &state,
         caller: &caller,
         user,
         id,
     }
-    .outcome(&form, result, "activated", str::to_owned)
+    .transition(&form, Action::Activate, None, "activated", str::to_owned)
     .await
 }
 
@@ -362,11 +352,6 @@ pub async fn revoke(
         .form_user(&state, &form, &format!("/requests/{id}"), Role::Reviewer)
         .await?;
     let reason = Some(form.get("reason").to_owned());
-    let result = state
-        .services
-        .access
-        .transition(user, id, Action::Revoke, reason)
-        .await;
     let field = |name: &str| match name {
         "comment" => "reason".to_owned(),
         other => other.to_owned(),
@@ -377,6 +362,6 @@ pub async fn revoke(
         user,
         id,
     }
-    .outcome(&form, result, "revoked", field)
+    .transition(&form, Action::Revoke, reason, "revoked", field)
     .await
 }
