@@ -32,8 +32,30 @@ pub struct StoredResponse {
     pub reads: u32,
     /// The operation's estimated cost, as first reported.
     pub estimated_cost: serde_json::Value,
+    /// The operation's name, as the document gives it (a client need not send
+    /// `operationName` for a document with one operation).
+    pub operation: Option<String>,
     projects: Arc<Projects>,
     lifetime: Duration,
+}
+
+/// An answer to store: what [`StoredResponse`] keeps, and what it depends on.
+#[derive(Debug)]
+pub struct Answer {
+    /// The projects it depends on.
+    pub projects: Projects,
+    /// The `data` member, serialized.
+    pub data: Arc<RawValue>,
+    /// When the oldest upstream data in it was fetched.
+    pub oldest: DateTime<Utc>,
+    /// Cache reads the execution made.
+    pub reads: u32,
+    /// The estimated cost, as reported.
+    pub estimated_cost: serde_json::Value,
+    /// The operation's name, as the document gives it.
+    pub operation: Option<String>,
+    /// How long it may be served.
+    pub lifetime: Duration,
 }
 
 impl StoredResponse {
@@ -135,31 +157,21 @@ impl ResponseCache {
     }
 
     /// Stores an answer computed since `before`, unless a write intervened.
-    #[allow(clippy::too_many_arguments)]
-    pub fn put(
-        &self,
-        key: String,
-        projects: Projects,
-        before: &Epochs,
-        data: Arc<RawValue>,
-        oldest: DateTime<Utc>,
-        reads: u32,
-        estimated_cost: serde_json::Value,
-        lifetime: Duration,
-    ) {
-        let now = self.epochs(&projects);
-        if now.0 != before.0 || lifetime.is_zero() {
+    pub fn put(&self, key: String, before: &Epochs, answer: Answer) {
+        let now = self.epochs(&answer.projects);
+        if now.0 != before.0 || answer.lifetime.is_zero() {
             return;
         }
         self.entries.insert(
             key,
             StoredResponse {
-                data,
-                oldest,
-                reads,
-                estimated_cost,
-                projects: Arc::new(projects),
-                lifetime,
+                data: answer.data,
+                oldest: answer.oldest,
+                reads: answer.reads,
+                estimated_cost: answer.estimated_cost,
+                operation: answer.operation,
+                projects: Arc::new(answer.projects),
+                lifetime: answer.lifetime,
             },
         );
     }
@@ -189,6 +201,18 @@ mod tests {
         Arc::from(RawValue::from_string(text.to_owned()).expect("json"))
     }
 
+    fn answer(projects: Projects) -> Answer {
+        Answer {
+            projects,
+            data: raw("{}"),
+            oldest: Utc::now(),
+            reads: 1,
+            estimated_cost: serde_json::Value::Null,
+            operation: None,
+            lifetime: Duration::from_secs(60),
+        }
+    }
+
     fn projects(list: &[Option<&str>]) -> Projects {
         list.iter().map(|p| p.map(str::to_owned)).collect()
     }
@@ -199,16 +223,7 @@ mod tests {
         for (key, project) in [("a", "p1"), ("b", "p2")] {
             let touched = projects(&[Some(project)]);
             let before = cache.epochs(&touched);
-            cache.put(
-                key.into(),
-                touched,
-                &before,
-                raw("{}"),
-                Utc::now(),
-                1,
-                serde_json::Value::Null,
-                Duration::from_secs(60),
-            );
+            cache.put(key.into(), &before, answer(touched));
         }
         cache.invalidate("p1");
         assert!(cache.get("a").is_none());
@@ -221,16 +236,7 @@ mod tests {
         let touched = projects(&[Some("p1")]);
         let before = cache.epochs(&touched);
         cache.invalidate("p1");
-        cache.put(
-            "a".into(),
-            touched,
-            &before,
-            raw("{}"),
-            Utc::now(),
-            1,
-            serde_json::Value::Null,
-            Duration::from_secs(60),
-        );
+        cache.put("a".into(), &before, answer(touched));
         assert!(cache.get("a").is_none());
     }
 
@@ -240,28 +246,10 @@ mod tests {
         let touched = projects(&[None]);
         let before = cache.epochs(&touched);
         cache.invalidate("p9");
-        cache.put(
-            "all".into(),
-            touched.clone(),
-            &before,
-            raw("{}"),
-            Utc::now(),
-            1,
-            serde_json::Value::Null,
-            Duration::from_secs(60),
-        );
+        cache.put("all".into(), &before, answer(touched.clone()));
         assert!(cache.get("all").is_none(), "computed across a write");
         let before = cache.epochs(&touched);
-        cache.put(
-            "all".into(),
-            touched,
-            &before,
-            raw("{}"),
-            Utc::now(),
-            1,
-            serde_json::Value::Null,
-            Duration::from_secs(60),
-        );
+        cache.put("all".into(), &before, answer(touched));
         assert!(cache.get("all").is_some());
         cache.invalidate("p3");
         assert!(cache.get("all").is_none());

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use axum::http::header::RETRY_AFTER;
 
 use crate::facade::RequestMeta;
-use crate::facade::responses::{Projects, ResponseCache};
+use crate::facade::responses::{Answer, Projects, ResponseCache};
 use crate::graphql::RequestContext;
 use crate::graphql::analysis::{OperationKind, analyse};
 use crate::graphql::perform::plan::plan;
@@ -366,11 +366,11 @@ async fn run(
     if let Some(key) = &response_key
         && let Some(stored) = services.facade.responses().get(key)
     {
-        seen.operation = request.operation_name.clone();
+        seen.operation = stored.operation.clone();
         seen.kind = Some("query");
         seen.project_id = stored.project().map(ToOwned::to_owned);
         seen.replayed_reads = Some(stored.reads);
-        let label = super::metrics::operation_label(request.operation_name.as_deref());
+        let label = super::metrics::operation_label(stored.operation.as_deref());
         tracing::Span::current().record("graphql.operation", label.as_str());
         record_graphql(&label, "query", "ok", started.elapsed());
         let extension = serde_json::json!({
@@ -535,13 +535,16 @@ async fn run(
         let age = (chrono::Utc::now() - oldest).to_std().unwrap_or_default();
         services.facade.responses().put(
             key,
-            touched,
             &epochs,
-            Arc::from(data),
-            oldest,
-            meta.reads(),
-            meta.estimate_json(),
-            ttl.saturating_sub(age),
+            Answer {
+                projects: touched,
+                data: Arc::from(data),
+                oldest,
+                reads: meta.reads(),
+                estimated_cost: meta.estimate_json(),
+                operation: info.name.clone(),
+                lifetime: ttl.saturating_sub(age),
+            },
         );
     }
     if let Ok(extension) = Value::from_json(meta.extension()) {
