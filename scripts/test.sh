@@ -46,8 +46,9 @@ forbidden=$(cargo tree -p gatehouse-compliance -e normal,build --prefix none --q
 echo "ok"
 
 step "the committed GraphQL schema matches the code"
-cargo run --quiet -p gatehouse -- export-schema > target/schema.graphql.current
-diff -u api/schema.graphql target/schema.graphql.current \
+schema_now="$(mktemp)"
+cargo run --quiet -p gatehouse -- export-schema > "$schema_now"
+diff -u api/schema.graphql "$schema_now" \
   || fail "api/schema.graphql drifted: run cargo run -p gatehouse -- export-schema > api/schema.graphql"
 echo "ok"
 
