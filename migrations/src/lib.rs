@@ -12,6 +12,7 @@ mod m20261129_000003_metering;
 mod m20261201_000001_dataclips;
 mod m20261201_000002_access_requests;
 mod m20261205_000001_form_stashes;
+mod m20261206_000001_ledger_operation_counts;
 
 /// The ordered list of Gatehouse migrations.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_dataclips::Migration),
             Box::new(m20261129_000003_metering::Migration),
             Box::new(m20261205_000001_form_stashes::Migration),
+            Box::new(m20261206_000001_ledger_operation_counts::Migration),
         ]
     }
 }

@@ -143,7 +143,17 @@ async fn the_ledger_counts_exactly_the_upstream_calls_the_simulator_served(backe
         .all(&services.db)
         .await
         .expect("ledger");
-    assert_eq!(operations.len() as u64, requests);
+    let recorded: i64 = operations.iter().map(|o| o.operation_count).sum();
+    assert_eq!(recorded as u64, requests, "every operation is counted once");
+    for row in &operations {
+        assert!(
+            row.operation_count == 1 || (row.request_id.is_none() && row.upstream_calls == 0),
+            "only operations without upstream calls share a row, without a request id: {row:?}"
+        );
+        if row.upstream_calls > 0 {
+            assert!(row.request_id.is_some(), "{row:?}");
+        }
+    }
     let refused: Vec<_> = operations
         .iter()
         .filter(|o| o.outcome == "refused")
@@ -987,6 +997,87 @@ async fn with_metering_off_nothing_is_recorded(backend: Backend) {
     rig.stop().await;
 }
 
+/// Sends the same query `times` times at once through a fresh key; returns the rows of
+/// `ledger_operations` afterwards.
+async fn repeat_a_warm_query(rig: &SimApp, times: usize) -> Vec<ledger_operations::Model> {
+    let project = rig.projects[0].clone();
+    let (_, key) = rig
+        .app
+        .create_key(reads(&project, &[Entity::Activity]))
+        .await;
+    let query = "query Warm($p: ID!) { project(id: $p) { activities(first: 3) { nodes { id } } } }";
+    let (status, _) = rig
+        .app
+        .graphql(Some(&key), query, json!({ "p": project }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "the first one fills the caches");
+    let answers = futures::future::join_all(
+        (0..times).map(|_| rig.app.graphql(Some(&key), query, json!({ "p": project }))),
+    )
+    .await;
+    assert!(answers.iter().all(|(status, body)| *status == StatusCode::OK
+        && body["extensions"]["gatehouse"]["source"] == "cache"));
+    rig.app.app.services.metering.ledger.flush().await;
+    ledger_operations::Entity::find()
+        .all(&rig.app.app.services.db)
+        .await
+        .expect("ledger")
+}
+
+async fn cache_answers_are_counted_into_shared_rows_and_the_reports_count_each(backend: Backend) {
+    let rig = SimApp::start(backend, SimConfig::default(), "", "").await;
+    let rows = repeat_a_warm_query(&rig, 40).await;
+    let live: Vec<_> = rows.iter().filter(|r| r.upstream_calls > 0).collect();
+    assert_eq!(live.len(), 1, "the first query reached the upstream: {rows:?}");
+    assert_eq!(live[0].operation_count, 1);
+    assert!(live[0].request_id.is_some());
+    let cached: Vec<_> = rows.iter().filter(|r| r.source == "cache").collect();
+    assert_eq!(
+        cached.iter().map(|r| r.operation_count).sum::<i64>(),
+        40,
+        "{cached:?}"
+    );
+    // Forty answers within a few hundred milliseconds fall into a few batches, not forty.
+    assert!(cached.len() <= 10, "{} rows for 40 answers", cached.len());
+    for row in &cached {
+        assert!(row.duration_max_us <= row.duration_us, "{row:?}");
+        assert!(row.duration_max_us * row.operation_count >= row.duration_us, "{row:?}");
+        assert_eq!(row.operation.as_deref(), Some("Warm"));
+    }
+    // The report counts operations, not rows.
+    let services = &rig.app.app.services;
+    let today = Utc::now().date_naive();
+    let request = ReportRequest {
+        project_id: rig.projects[0].clone(),
+        app_key_id: None,
+        from: today.pred_opt().expect("yesterday"),
+        to: today,
+    };
+    let report = services
+        .metering
+        .report(&services.db, &request)
+        .await
+        .expect("report");
+    assert_eq!(report.totals.operations, 41, "{:?}", report.totals);
+    rig.stop().await;
+}
+
+async fn with_counting_off_every_operation_keeps_its_own_row(backend: Backend) {
+    let rig = SimApp::start(
+        backend,
+        SimConfig::default(),
+        "[metering]\ncount_operations = false\n",
+        "",
+    )
+    .await;
+    let rows = repeat_a_warm_query(&rig, 12).await;
+    assert_eq!(rows.len(), 13, "{rows:?}");
+    assert!(rows.iter().all(|r| r.operation_count == 1 && r.request_id.is_some()));
+    let ids: std::collections::HashSet<_> = rows.iter().map(|r| &r.request_id).collect();
+    assert_eq!(ids.len(), 13, "each row is its own request");
+    rig.stop().await;
+}
+
 async fn the_metering_migration_goes_down_and_up_again(backend: Backend) {
     let app = TestApp::start(backend).await;
     let TestApp { app, db, .. } = app;
@@ -1021,5 +1112,7 @@ backend_tests!(
     alerts_are_raised_once_per_day_and_acknowledged_by_reviewers,
     a_full_queue_drops_and_counts_records_instead_of_waiting,
     with_metering_off_nothing_is_recorded,
+    cache_answers_are_counted_into_shared_rows_and_the_reports_count_each,
+    with_counting_off_every_operation_keeps_its_own_row,
     the_metering_migration_goes_down_and_up_again,
 );

@@ -13,8 +13,12 @@ pub struct MeteringConfig {
     /// Records waiting to be written, at most; when full, new records are dropped and counted
     /// (`ledger_records_dropped_total`), never waited for.
     pub queue_capacity: usize,
-    /// Most records the writer commits in one transaction.
+    /// Most rows the writer commits in one transaction.
     pub batch_max_records: usize,
+    /// Count operations that made no upstream call and did not fail (cache answers,
+    /// refusals) into one row per batch, minute, caller, operation, source and outcome,
+    /// instead of a row each with its request id.
+    pub count_operations: bool,
     /// Milliseconds between the writer's commits (sooner when the queue is half full or a
     /// flush is asked for).
     pub flush_interval_ms: u64,
@@ -37,6 +41,7 @@ impl Default for MeteringConfig {
             enabled: true,
             queue_capacity: 50_000,
             batch_max_records: 500,
+            count_operations: true,
             flush_interval_ms: 250,
             raw_retention_days: 35,
             rollup_interval_secs: 300,

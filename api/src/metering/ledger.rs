@@ -1,8 +1,16 @@
 //! The usage ledger's write path: records go into a bounded channel without waiting, and one
 //! background writer commits them in batches (multi-row INSERTs, at most `batch_max_records`
-//! per transaction) every `flush_interval_ms`, or sooner when the queue is half full or a
+//! rows per transaction) every `flush_interval_ms`, or sooner when the queue is half full or a
 //! flush is asked for. The writer is not woken per record: on a busy server that would cost a
 //! task switch per request.
+//!
+//! **Counted operations:** with `count_operations` on (the default), operations that made no
+//! upstream call and did not fail (response-cache replays, cache hits, refusals) are counted
+//! into one row per batch, minute, caller, project, operation, source and outcome, whose
+//! numeric columns are the sums and `operation_count` the number. A warm server answers most
+//! operations from its caches; a row each would make the ledger the costliest part of them.
+//! Operations that reached the upstream or failed keep a row each, with their request id,
+//! beside the upstream calls they made.
 //!
 //! **Overload:** when the channel is full the new record is dropped and counted
 //! (`ledger_records_dropped_total{reason="queue_full"}`); a request never waits on the ledger.
@@ -11,6 +19,8 @@
 //! writer closes the channel, drains what is queued and commits it before it returns, so a
 //! graceful stop loses nothing that was recorded before it.
 
+use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -166,6 +176,7 @@ impl Ledger {
         let counters = Arc::new(LedgerCounters::default());
         let wake = Arc::new(Notify::new());
         let writer = Writer {
+            count_operations: config.count_operations,
             statements: Statements::new(db.get_database_backend()),
             texts: Texts::default(),
             db,
@@ -246,6 +257,8 @@ impl Ledger {
 
 struct Writer {
     db: DatabaseConnection,
+    /// Whether operations without upstream calls are counted into shared rows.
+    count_operations: bool,
     statements: Statements,
     texts: Texts,
     receiver: mpsc::Receiver<Message>,
@@ -261,19 +274,68 @@ struct Writer {
 #[derive(Default)]
 struct Batch {
     operations: Vec<OperationRow>,
+    /// The rows of `operations` that count operations, by the hash of their [`count_key`].
+    /// Looked up with the record's own text, so counting an operation allocates nothing.
+    counted: HashMap<u64, Vec<usize>>,
+    hasher: std::hash::RandomState,
     calls: Vec<CallRow>,
     waiters: Vec<oneshot::Sender<()>>,
+    /// Records taken, which is more than the rows when operations were counted together.
+    records: u64,
+}
+
+/// What operations counted into one row have in common: the minute, the caller, the project,
+/// the operation, and how it was answered.
+fn count_key(record: &OperationRecord) -> impl std::hash::Hash + '_ {
+    (
+        minute_of(record.occurred_at),
+        record.app_key_id,
+        record.user_id,
+        record.project_id.as_deref(),
+        record.operation.as_deref(),
+        record.kind,
+        record.source,
+        record.outcome,
+        record.error_code.as_deref(),
+    )
+}
+
+fn minute_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(60)
 }
 
 impl Batch {
+    /// Rows to write.
     fn len(&self) -> usize {
         self.operations.len() + self.calls.len()
     }
 
-    fn push(&mut self, message: Message, texts: &mut Texts) {
+    fn push(&mut self, message: Message, texts: &mut Texts, count_operations: bool) {
         match message {
-            Message::Operation(record) => self.operations.push(OperationRow::new(record, texts)),
-            Message::Call(record) => self.calls.push(CallRow::new(record, texts)),
+            Message::Operation(record) => {
+                self.records += 1;
+                if !(count_operations && record.upstream_calls == 0 && record.outcome != "error")
+                {
+                    self.operations.push(OperationRow::new(record, texts));
+                    return;
+                }
+                let rows = self
+                    .counted
+                    .entry(self.hasher.hash_one(count_key(&record)))
+                    .or_default();
+                let operations = &mut self.operations;
+                match rows.iter().find(|&&i| operations[i].counts_like(&record)) {
+                    Some(&i) => operations[i].count(&record),
+                    None => {
+                        rows.push(operations.len());
+                        operations.push(OperationRow::new(record, texts));
+                    }
+                }
+            }
+            Message::Call(record) => {
+                self.records += 1;
+                self.calls.push(CallRow::new(record, texts));
+            }
             Message::Flush(done) => self.waiters.push(done),
         }
     }
@@ -305,7 +367,9 @@ macro_rules! bind_operations {
                 .bind(row.estimated_cost)
                 .bind(row.duration_us)
                 .bind(row.outcome.clone())
-                .bind(row.error_code.clone());
+                .bind(row.error_code.clone())
+                .bind(row.operation_count)
+                .bind(row.duration_max_us);
         }
         query
     }};
@@ -366,7 +430,7 @@ impl Writer {
                     break;
                 };
                 taken += 1;
-                batch.push(message, &mut self.texts);
+                batch.push(message, &mut self.texts, self.count_operations);
                 if batch.len() >= self.batch_max {
                     self.commit(&mut batch).await;
                 }
@@ -376,7 +440,7 @@ impl Writer {
         // Shutting down: refuse new records, then write everything already queued.
         self.receiver.close();
         while let Some(message) = self.receiver.recv().await {
-            batch.push(message, &mut self.texts);
+            batch.push(message, &mut self.texts, self.count_operations);
             if batch.len() >= self.batch_max {
                 self.commit(&mut batch).await;
             }
@@ -390,8 +454,8 @@ impl Writer {
 
     async fn commit(&mut self, batch: &mut Batch) {
         let batch = std::mem::take(batch);
-        let count = batch.len() as u64;
-        if count > 0 {
+        let count = batch.records;
+        if batch.len() > 0 {
             let started = Instant::now();
             let mut attempt = 0;
             loop {
@@ -471,16 +535,16 @@ impl Writer {
 /// driver finds it in its statement cache and the database prepares it once per connection.
 struct Statements {
     backend: DbBackend,
-    operations: std::collections::HashMap<usize, Arc<str>>,
-    calls: std::collections::HashMap<usize, Arc<str>>,
+    operations: HashMap<usize, Arc<str>>,
+    calls: HashMap<usize, Arc<str>>,
 }
 
 impl Statements {
     fn new(backend: DbBackend) -> Self {
         Self {
             backend,
-            operations: std::collections::HashMap::new(),
-            calls: std::collections::HashMap::new(),
+            operations: HashMap::new(),
+            calls: HashMap::new(),
         }
     }
 
@@ -517,7 +581,7 @@ where
 }
 
 /// The columns of `ledger_operations` in the order [`bind_operations`] binds them.
-const OPERATION_COLUMNS: [ledger_operations::Column; 17] = {
+const OPERATION_COLUMNS: [ledger_operations::Column; 19] = {
     use ledger_operations::Column as C;
     [
         C::OccurredAt,
@@ -537,6 +601,8 @@ const OPERATION_COLUMNS: [ledger_operations::Column; 17] = {
         C::DurationUs,
         C::Outcome,
         C::ErrorCode,
+        C::OperationCount,
+        C::DurationMaxUs,
     ]
 };
 
@@ -639,6 +705,8 @@ struct OperationRow {
     duration_us: i64,
     outcome: Arc<str>,
     error_code: Option<Arc<str>>,
+    operation_count: i64,
+    duration_max_us: i64,
 }
 
 impl OperationRow {
@@ -659,9 +727,46 @@ impl OperationRow {
             upstream_calls: clamp_i32(record.upstream_calls),
             estimated_cost: record.estimated_cost.map(clamp_i64),
             duration_us: micros(record.duration),
+            duration_max_us: micros(record.duration),
             outcome: texts.label(record.outcome),
             error_code: record.error_code.map(Into::into),
+            operation_count: 1,
         }
+    }
+
+    /// Whether `record` is counted into this row: the same [`count_key`].
+    fn counts_like(&self, record: &OperationRecord) -> bool {
+        minute_of(self.occurred_at) == minute_of(record.occurred_at)
+            && self.app_key_id == record.app_key_id
+            && self.user_id == record.user_id
+            && self.project_id.as_deref() == record.project_id.as_deref()
+            && self.operation.as_deref() == record.operation.as_deref()
+            && *self.kind == *record.kind
+            && *self.source == *record.source
+            && *self.outcome == *record.outcome
+            && self.error_code.as_deref() == record.error_code.as_deref()
+    }
+
+    /// Counts `record`, an operation of the same key, into this row. The row no longer stands
+    /// for one request, so it keeps no request id.
+    fn count(&mut self, record: &OperationRecord) {
+        let duration = micros(record.duration);
+        self.request_id = None;
+        self.operation_count += 1;
+        self.cache_hits = self.cache_hits.saturating_add(clamp_i32(record.cache_hits.into()));
+        self.cache_stale = self.cache_stale.saturating_add(clamp_i32(record.cache_stale.into()));
+        self.cache_misses = self
+            .cache_misses
+            .saturating_add(clamp_i32(record.cache_misses.into()));
+        self.upstream_calls = self
+            .upstream_calls
+            .saturating_add(clamp_i32(record.upstream_calls));
+        self.estimated_cost = match (self.estimated_cost, record.estimated_cost.map(clamp_i64)) {
+            (Some(a), Some(b)) => Some(a.saturating_add(b)),
+            (a, b) => a.or(b),
+        };
+        self.duration_us = self.duration_us.saturating_add(duration);
+        self.duration_max_us = self.duration_max_us.max(duration);
     }
 }
 
@@ -730,5 +835,134 @@ impl CallRow {
                 .map(|d| clamp_i32(u64::from(d))),
             list_signature: list.map(|l| l.signature.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(at: &str, operation: &str, micros: u64) -> OperationRecord {
+        OperationRecord {
+            occurred_at: at.parse().expect("instant"),
+            request_id: Some(format!("req-{operation}-{micros}")),
+            app_key_id: Some(Uuid::from_u128(7)),
+            user_id: None,
+            project_id: Some("p1".to_owned()),
+            operation: Some(operation.to_owned()),
+            kind: "query",
+            source: "cache",
+            cache_hits: 2,
+            cache_stale: 0,
+            cache_misses: 0,
+            upstream_calls: 0,
+            estimated_cost: Some(11),
+            duration: Duration::from_micros(micros),
+            outcome: "ok",
+            error_code: None,
+        }
+    }
+
+    fn batch_of(records: Vec<OperationRecord>, count_operations: bool) -> Batch {
+        let mut batch = Batch::default();
+        let mut texts = Texts::default();
+        for record in records {
+            batch.push(Message::Operation(record), &mut texts, count_operations);
+        }
+        batch
+    }
+
+    #[test]
+    fn identical_cache_answers_of_one_minute_share_a_row_with_their_sums() {
+        let batch = batch_of(
+            vec![
+                cached("2026-11-28T10:00:01Z", "Warm", 100),
+                cached("2026-11-28T10:00:02Z", "Warm", 300),
+                cached("2026-11-28T10:00:59Z", "Warm", 200),
+            ],
+            true,
+        );
+        assert_eq!(batch.records, 3);
+        assert_eq!(batch.len(), 1);
+        let row = &batch.operations[0];
+        assert_eq!(row.operation_count, 3);
+        assert_eq!(row.duration_us, 600);
+        assert_eq!(row.duration_max_us, 300);
+        assert_eq!(row.cache_hits, 6);
+        assert_eq!(row.estimated_cost, Some(33));
+        assert_eq!(
+            row.occurred_at,
+            "2026-11-28T10:00:01Z".parse::<DateTime<Utc>>().expect("instant"),
+            "the row starts with its first operation"
+        );
+        assert!(row.request_id.is_none(), "no single request id stands for three");
+    }
+
+    #[test]
+    fn a_lone_operation_keeps_its_request_id() {
+        let batch = batch_of(vec![cached("2026-11-28T10:00:01Z", "Warm", 100)], true);
+        assert_eq!(batch.operations[0].operation_count, 1);
+        assert_eq!(
+            batch.operations[0].request_id.as_deref(),
+            Some("req-Warm-100")
+        );
+    }
+
+    #[test]
+    fn another_minute_operation_caller_or_outcome_is_another_row() {
+        let mut refused = cached("2026-11-28T10:00:03Z", "Warm", 10);
+        refused.outcome = "refused";
+        refused.source = "none";
+        refused.error_code = Some("RATE_LIMITED".to_owned());
+        let mut other_key = cached("2026-11-28T10:00:04Z", "Warm", 10);
+        other_key.app_key_id = Some(Uuid::from_u128(8));
+        let mut other_project = cached("2026-11-28T10:00:05Z", "Warm", 10);
+        other_project.project_id = Some("p2".to_owned());
+        let batch = batch_of(
+            vec![
+                cached("2026-11-28T10:00:01Z", "Warm", 10),
+                cached("2026-11-28T10:01:00Z", "Warm", 10),
+                cached("2026-11-28T10:00:02Z", "Other", 10),
+                refused,
+                other_key,
+                other_project,
+                cached("2026-11-28T10:00:06Z", "Warm", 10),
+            ],
+            true,
+        );
+        assert_eq!(batch.records, 7);
+        assert_eq!(batch.len(), 6);
+        let counts: Vec<i64> = batch.operations.iter().map(|r| r.operation_count).collect();
+        assert_eq!(counts, [2, 1, 1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn operations_that_reached_the_upstream_or_failed_keep_a_row_each() {
+        let mut live = cached("2026-11-28T10:00:01Z", "Warm", 10);
+        live.upstream_calls = 2;
+        live.source = "live";
+        let mut live_again = live.clone();
+        live_again.request_id = Some("req-live-2".to_owned());
+        let mut failed = cached("2026-11-28T10:00:02Z", "Warm", 10);
+        failed.outcome = "error";
+        failed.error_code = Some("UPSTREAM_UNAVAILABLE".to_owned());
+        let failed_again = failed.clone();
+        let batch = batch_of(vec![live, live_again, failed, failed_again], true);
+        assert_eq!(batch.len(), 4);
+        assert!(batch.operations.iter().all(|r| r.operation_count == 1));
+        assert!(batch.operations.iter().all(|r| r.request_id.is_some()));
+    }
+
+    #[test]
+    fn with_counting_off_every_operation_is_a_row() {
+        let batch = batch_of(
+            vec![
+                cached("2026-11-28T10:00:01Z", "Warm", 100),
+                cached("2026-11-28T10:00:02Z", "Warm", 300),
+            ],
+            false,
+        );
+        assert_eq!(batch.len(), 2);
+        assert_eq!(batch.records, 2);
     }
 }

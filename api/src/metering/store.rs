@@ -186,8 +186,10 @@ impl RawGroup {
     }
 }
 
-fn count_when(condition: &str, alias: &str) -> String {
-    format!("CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT) AS {alias}")
+/// `SUM(CASE WHEN condition THEN weight ELSE 0 END) AS alias`: `weight` is `1` for calls,
+/// `operation_count` for operations (a row may hold several).
+fn count_when(condition: &str, weight: &str, alias: &str) -> String {
+    format!("CAST(SUM(CASE WHEN {condition} THEN {weight} ELSE 0 END) AS BIGINT) AS {alias}")
 }
 
 /// Per-day aggregates computed from the raw ledger.
@@ -208,13 +210,13 @@ pub async fn raw_daily_rows<C: ConnectionTrait>(
          {}, CAST(0 AS BIGINT) AS upstream_calls, CAST(0 AS BIGINT) AS estimated_cost \
          FROM ledger_calls WHERE {conditions} \
          GROUP BY day, project_id, app_key_id, method, endpoint, workflow, entity, action",
-        count_when("status IS NULL OR status >= 400", "errors"),
-        count_when("status >= 400 AND status < 500", "status_4xx"),
-        count_when("status = 429", "status_429"),
-        count_when("status >= 500", "status_5xx"),
-        count_when("status = 503", "status_503"),
-        count_when("attempt > 0", "retries"),
-        count_when("cache = 'miss'", "cache_misses"),
+        count_when("status IS NULL OR status >= 400", "1", "errors"),
+        count_when("status >= 400 AND status < 500", "1", "status_4xx"),
+        count_when("status = 429", "1", "status_429"),
+        count_when("status >= 500", "1", "status_5xx"),
+        count_when("status = 503", "1", "status_503"),
+        count_when("attempt > 0", "1", "retries"),
+        count_when("cache = 'miss'", "1", "cache_misses"),
     );
     let mut rows: Vec<DailyRow> =
         RawGroup::find_by_statement(statement(backend, &calls, values.clone()))
@@ -226,7 +228,7 @@ pub async fn raw_daily_rows<C: ConnectionTrait>(
     let operations = format!(
         "SELECT day, COALESCE(project_id, '') AS project_id, app_key_id, kind AS method, \
          COALESCE(operation, '') AS name, '' AS workflow, '' AS entity, '' AS action, \
-         CAST(COUNT(*) AS BIGINT) AS count, {}, {}, \
+         CAST(SUM(operation_count) AS BIGINT) AS count, {}, {}, \
          CAST(0 AS BIGINT) AS status_4xx, CAST(0 AS BIGINT) AS status_429, \
          CAST(0 AS BIGINT) AS status_5xx, CAST(0 AS BIGINT) AS status_503, \
          CAST(0 AS BIGINT) AS retries, CAST(0 AS BIGINT) AS bytes_sent, \
@@ -238,8 +240,8 @@ pub async fn raw_daily_rows<C: ConnectionTrait>(
          CAST(SUM(COALESCE(estimated_cost, 0)) AS BIGINT) AS estimated_cost \
          FROM ledger_operations WHERE {conditions} \
          GROUP BY day, project_id, app_key_id, kind, operation",
-        count_when("outcome = 'error'", "errors"),
-        count_when("outcome = 'refused'", "refused"),
+        count_when("outcome = 'error'", "operation_count", "errors"),
+        count_when("outcome = 'refused'", "operation_count", "refused"),
     );
     rows.extend(
         RawGroup::find_by_statement(statement(backend, &operations, values))
@@ -433,12 +435,19 @@ struct Count {
     count: i64,
 }
 
-/// Raw records of both kinds, for tests and the benchmark: (operations, calls).
+/// Raw records of both kinds, for tests and the benchmark: (operations, calls). Operations
+/// counted into one row count each.
 pub async fn raw_counts<C: ConnectionTrait>(db: &C) -> Result<(u64, u64), DbErr> {
     let backend = db.get_database_backend();
     let mut out = [0u64; 2];
-    for (i, table) in ["ledger_operations", "ledger_calls"].iter().enumerate() {
-        let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) AS count FROM {table}");
+    for (i, (table, records)) in [
+        ("ledger_operations", "SUM(operation_count)"),
+        ("ledger_calls", "COUNT(*)"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let sql = format!("SELECT CAST(COALESCE({records}, 0) AS BIGINT) AS count FROM {table}");
         let count = Count::find_by_statement(statement(backend, &sql, Vec::new()))
             .one(db)
             .await?
