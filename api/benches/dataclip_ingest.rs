@@ -27,6 +27,10 @@ use gatehouse::dataclips::{ClipKind, ClipSpec, Dataclips, RefreshOutcome};
 use synchro_sim::{DataSize, SimConfig, SizePreset};
 use tokio_util::sync::CancellationToken;
 
+/// The server's allocator (see `api/src/main.rs`), so that the benchmark measures what runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CLIP: &str = "resource-usages-export";
 const PROJECT: &str = "bench-project";
 /// The most the peak resident memory may grow while ingesting the full clip, over the peak of

@@ -12,6 +12,11 @@ use gatehouse::auth::{Access, KeyScopes, Role, users};
 use gatehouse::config::{Config, LogFormat, Overrides};
 use gatehouse_compliance::Entity;
 
+/// mimalloc instead of the system allocator: a warm request allocates often and on many
+/// threads, and glibc's malloc took a quarter of its CPU (`docs/BENCHMARKS.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Gatehouse: governed access to Bentley SYNCHRO Perform.
 #[derive(Debug, Parser)]
 #[command(name = "gatehouse", version, about)]

@@ -17,6 +17,10 @@ use gatehouse_tests::{Backend, SimApp};
 use serde_json::{Value, json};
 use synchro_sim::SimConfig;
 
+/// The server's allocator (see `api/src/main.rs`), so that the benchmark measures what runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     seconds: u64,
     clients: usize,
