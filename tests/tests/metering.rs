@@ -1015,8 +1015,12 @@ async fn repeat_a_warm_query(rig: &SimApp, times: usize) -> Vec<ledger_operation
         (0..times).map(|_| rig.app.graphql(Some(&key), query, json!({ "p": project }))),
     )
     .await;
-    assert!(answers.iter().all(|(status, body)| *status == StatusCode::OK
-        && body["extensions"]["gatehouse"]["source"] == "cache"));
+    assert!(
+        answers
+            .iter()
+            .all(|(status, body)| *status == StatusCode::OK
+                && body["extensions"]["gatehouse"]["source"] == "cache")
+    );
     rig.app.app.services.metering.ledger.flush().await;
     ledger_operations::Entity::find()
         .all(&rig.app.app.services.db)
@@ -1028,7 +1032,11 @@ async fn cache_answers_are_counted_into_shared_rows_and_the_reports_count_each(b
     let rig = SimApp::start(backend, SimConfig::default(), "", "").await;
     let rows = repeat_a_warm_query(&rig, 40).await;
     let live: Vec<_> = rows.iter().filter(|r| r.upstream_calls > 0).collect();
-    assert_eq!(live.len(), 1, "the first query reached the upstream: {rows:?}");
+    assert_eq!(
+        live.len(),
+        1,
+        "the first query reached the upstream: {rows:?}"
+    );
     assert_eq!(live[0].operation_count, 1);
     assert!(live[0].request_id.is_some());
     let cached: Vec<_> = rows.iter().filter(|r| r.source == "cache").collect();
@@ -1041,7 +1049,10 @@ async fn cache_answers_are_counted_into_shared_rows_and_the_reports_count_each(b
     assert!(cached.len() <= 10, "{} rows for 40 answers", cached.len());
     for row in &cached {
         assert!(row.duration_max_us <= row.duration_us, "{row:?}");
-        assert!(row.duration_max_us * row.operation_count >= row.duration_us, "{row:?}");
+        assert!(
+            row.duration_max_us * row.operation_count >= row.duration_us,
+            "{row:?}"
+        );
         assert_eq!(row.operation.as_deref(), Some("Warm"));
     }
     // The report counts operations, not rows.
@@ -1072,7 +1083,10 @@ async fn with_counting_off_every_operation_keeps_its_own_row(backend: Backend) {
     .await;
     let rows = repeat_a_warm_query(&rig, 12).await;
     assert_eq!(rows.len(), 13, "{rows:?}");
-    assert!(rows.iter().all(|r| r.operation_count == 1 && r.request_id.is_some()));
+    assert!(
+        rows.iter()
+            .all(|r| r.operation_count == 1 && r.request_id.is_some())
+    );
     let ids: std::collections::HashSet<_> = rows.iter().map(|r| &r.request_id).collect();
     assert_eq!(ids.len(), 13, "each row is its own request");
     rig.stop().await;

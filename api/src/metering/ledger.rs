@@ -314,8 +314,7 @@ impl Batch {
         match message {
             Message::Operation(record) => {
                 self.records += 1;
-                if !(count_operations && record.upstream_calls == 0 && record.outcome != "error")
-                {
+                if !(count_operations && record.upstream_calls == 0 && record.outcome != "error") {
                     self.operations.push(OperationRow::new(record, texts));
                     return;
                 }
@@ -753,8 +752,12 @@ impl OperationRow {
         let duration = micros(record.duration);
         self.request_id = None;
         self.operation_count += 1;
-        self.cache_hits = self.cache_hits.saturating_add(clamp_i32(record.cache_hits.into()));
-        self.cache_stale = self.cache_stale.saturating_add(clamp_i32(record.cache_stale.into()));
+        self.cache_hits = self
+            .cache_hits
+            .saturating_add(clamp_i32(record.cache_hits.into()));
+        self.cache_stale = self
+            .cache_stale
+            .saturating_add(clamp_i32(record.cache_stale.into()));
         self.cache_misses = self
             .cache_misses
             .saturating_add(clamp_i32(record.cache_misses.into()));
@@ -892,10 +895,15 @@ mod tests {
         assert_eq!(row.estimated_cost, Some(33));
         assert_eq!(
             row.occurred_at,
-            "2026-11-28T10:00:01Z".parse::<DateTime<Utc>>().expect("instant"),
+            "2026-11-28T10:00:01Z"
+                .parse::<DateTime<Utc>>()
+                .expect("instant"),
             "the row starts with its first operation"
         );
-        assert!(row.request_id.is_none(), "no single request id stands for three");
+        assert!(
+            row.request_id.is_none(),
+            "no single request id stands for three"
+        );
     }
 
     #[test]
