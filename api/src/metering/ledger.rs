@@ -810,7 +810,7 @@ impl CallRow {
         Self {
             occurred_at: at,
             day: texts.day(at),
-            minute: at.timestamp().div_euclid(60),
+            minute: minute_of(at),
             hour: i16::try_from(at.hour()).unwrap_or(0),
             project_id: record.project_id.into(),
             token_fingerprint: record.token_fingerprint.into(),
