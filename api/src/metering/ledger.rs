@@ -343,6 +343,28 @@ impl Batch {
 /// Rows per INSERT statement: well under SQLite's bound-parameter limit.
 const ROWS_PER_STATEMENT: usize = 300;
 
+/// Runs `sql` on the write transaction with `rows` bound by `$bind`, on whichever driver the
+/// transaction is on; returns early with the error if the database refuses it.
+macro_rules! execute_bound {
+    ($txn:expr, $sql:expr, $bind:ident, $rows:expr) => {{
+        let sql = AssertSqlSafe($sql);
+        match $txn {
+            WriteTxn::Sqlite(tx) => {
+                $bind!(sqlx::query::<sqlx::Sqlite>(sql), $rows)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(write_error)?;
+            }
+            WriteTxn::Postgres(tx) => {
+                $bind!(sqlx::query::<sqlx::Postgres>(sql), $rows)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(write_error)?;
+            }
+        }
+    }};
+}
+
 /// Binds the rows of `ledger_operations` in [`OPERATION_COLUMNS`] order. Text is shared
 /// (`Arc<str>`), so a retried batch binds it again without copying.
 macro_rules! bind_operations {
@@ -493,38 +515,12 @@ impl Writer {
     async fn insert(&mut self, batch: &Batch) -> Result<(), DbErr> {
         let mut txn = WriteTxn::begin(&self.db).await?;
         for chunk in batch.operations.chunks(ROWS_PER_STATEMENT) {
-            let sql = AssertSqlSafe(self.statements.operations(chunk.len()));
-            match &mut txn {
-                WriteTxn::Sqlite(tx) => {
-                    bind_operations!(sqlx::query::<sqlx::Sqlite>(sql), chunk)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(write_error)?;
-                }
-                WriteTxn::Postgres(tx) => {
-                    bind_operations!(sqlx::query::<sqlx::Postgres>(sql), chunk)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(write_error)?;
-                }
-            }
+            let sql = self.statements.operations(chunk.len());
+            execute_bound!(&mut txn, sql, bind_operations, chunk);
         }
         for chunk in batch.calls.chunks(ROWS_PER_STATEMENT) {
-            let sql = AssertSqlSafe(self.statements.calls(chunk.len()));
-            match &mut txn {
-                WriteTxn::Sqlite(tx) => {
-                    bind_calls!(sqlx::query::<sqlx::Sqlite>(sql), chunk)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(write_error)?;
-                }
-                WriteTxn::Postgres(tx) => {
-                    bind_calls!(sqlx::query::<sqlx::Postgres>(sql), chunk)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(write_error)?;
-                }
-            }
+            let sql = self.statements.calls(chunk.len());
+            execute_bound!(&mut txn, sql, bind_calls, chunk);
         }
         txn.commit().await
     }
