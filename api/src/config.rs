@@ -144,6 +144,10 @@ pub struct GraphqlConfig {
     pub max_depth: usize,
     /// Most aliased fields allowed in one operation.
     pub max_aliases: usize,
+    /// Most fields one operation may select once its fragment spreads are expanded (a
+    /// fragment spread twice counts twice). Bounds the work of validation and execution, which
+    /// walk every spread; graphql-js's introspection query expands to about 200.
+    pub max_fields: usize,
     /// Longest query text allowed, in bytes.
     pub max_query_bytes: usize,
     /// async-graphql's complexity ceiling, a backstop behind the cost estimate.
@@ -169,6 +173,7 @@ impl Default for GraphqlConfig {
         Self {
             max_depth: 12,
             max_aliases: 30,
+            max_fields: 2_000,
             max_query_bytes: 32 * 1024,
             max_complexity: 10_000,
             max_page_size: 100,
@@ -593,6 +598,11 @@ impl Config {
                 "graphql.max_aliases",
                 self.graphql.max_aliases >= 1,
                 "at least 1",
+            ),
+            (
+                "graphql.max_fields",
+                self.graphql.max_fields >= 16,
+                "at least 16",
             ),
             (
                 "graphql.max_query_bytes",

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     QueryTooDeep,
     /// The operation uses more aliases than `graphql.max_aliases`.
     TooManyAliases,
+    /// The operation selects more fields, fragments expanded, than `graphql.max_fields`.
+    TooManyFields,
     /// The query text is longer than `graphql.max_query_bytes`.
     QueryTooLarge,
     /// The request body is larger than allowed.
@@ -73,6 +75,7 @@ impl ErrorCode {
             Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             Self::QueryTooDeep => "QUERY_TOO_DEEP",
             Self::TooManyAliases => "TOO_MANY_ALIASES",
+            Self::TooManyFields => "TOO_MANY_FIELDS",
             Self::QueryTooLarge => "QUERY_TOO_LARGE",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
@@ -102,6 +105,7 @@ impl ErrorCode {
             | Self::GraphqlValidationFailed
             | Self::QueryTooDeep
             | Self::TooManyAliases
+            | Self::TooManyFields
             | Self::QueryTooLarge => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -2,7 +2,7 @@
 //! kind, how deep it nests and how many aliases it uses. The limits checked here are the cheap
 //! guards in front of the cost estimate.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
@@ -45,10 +45,41 @@ pub struct OperationInfo {
     pub depth: usize,
     /// Aliased fields.
     pub aliases: usize,
+    /// Fields selected once every fragment spread is expanded.
+    pub fields: usize,
 }
+
+/// Longest operation name accepted, in bytes. Names go into metrics labels, logs and the usage
+/// ledger; no client needs more.
+pub const MAX_OPERATION_NAME_BYTES: usize = 128;
 
 /// Picks the operation to run, as the GraphQL spec says: the named one, or the only one.
 pub fn select_operation<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Result<(Option<String>, &'a OperationDefinition), ApiError> {
+    if let Some(name) = operation_name
+        && name.len() > MAX_OPERATION_NAME_BYTES
+    {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            format!("operationName is longer than {MAX_OPERATION_NAME_BYTES} bytes"),
+        ));
+    }
+    let (name, operation) = pick(document, operation_name)?;
+    if name
+        .as_ref()
+        .is_some_and(|n| n.len() > MAX_OPERATION_NAME_BYTES)
+    {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            format!("the operation's name is longer than {MAX_OPERATION_NAME_BYTES} bytes"),
+        ));
+    }
+    Ok((name, operation))
+}
+
+fn pick<'a>(
     document: &'a ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Result<(Option<String>, &'a OperationDefinition), ApiError> {
@@ -79,7 +110,13 @@ pub fn select_operation<'a>(
     }
 }
 
-/// Analyses the selected operation and enforces the depth and alias limits.
+/// Analyses the selected operation and enforces the depth, alias and selection limits.
+///
+/// Every fragment is walked once, whatever the number of its spreads: its summary (depth
+/// below it, aliases and fields it expands to) is memoized by name, and the counts of a spread
+/// are the fragment's, added without walking it again. So a document of `n` fragments that each
+/// spread the next twice is analysed in time linear in its text, and refused for the `2^n`
+/// fields it would expand to, before validation or execution (which re-walk every spread) get it.
 pub fn analyse(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
@@ -93,10 +130,11 @@ pub fn analyse(
     };
     let mut walker = Walker {
         document,
-        aliases: 0,
-        visiting: HashSet::new(),
+        fragments: HashMap::new(),
+        visiting: Vec::new(),
     };
-    let depth = walker.depth(&operation.selection_set.node, 1);
+    let summary = walker.summarise(&operation.selection_set.node)?;
+    let depth = summary.depth.saturating_add(1);
     if depth > limits.max_depth {
         return Err(ApiError::new(
             ErrorCode::QueryTooDeep,
@@ -107,67 +145,117 @@ pub fn analyse(
         )
         .with_details(serde_json::json!({ "depth": depth, "maxDepth": limits.max_depth })));
     }
-    if walker.aliases > limits.max_aliases {
+    if summary.aliases > limits.max_aliases {
         return Err(ApiError::new(
             ErrorCode::TooManyAliases,
             format!(
                 "the operation uses {} aliases; at most {} are allowed",
-                walker.aliases, limits.max_aliases
+                summary.aliases, limits.max_aliases
             ),
         )
         .with_details(
-            serde_json::json!({ "aliases": walker.aliases, "maxAliases": limits.max_aliases }),
+            serde_json::json!({ "aliases": summary.aliases, "maxAliases": limits.max_aliases }),
+        ));
+    }
+    if summary.fields > limits.max_fields {
+        return Err(ApiError::new(
+            ErrorCode::TooManyFields,
+            format!(
+                "the operation selects {} fields once its fragments are expanded; at most {} are allowed",
+                summary.fields, limits.max_fields
+            ),
+        )
+        .with_details(
+            serde_json::json!({ "fields": summary.fields, "maxFields": limits.max_fields }),
         ));
     }
     Ok(OperationInfo {
         name,
         kind,
         depth,
-        aliases: walker.aliases,
+        aliases: summary.aliases,
+        fields: summary.fields,
     })
+}
+
+/// What a selection set expands to: the levels nested below it, and the aliases and fields in
+/// it with every fragment spread expanded (saturating: a fan-out document overflows `usize`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Summary {
+    depth: usize,
+    aliases: usize,
+    fields: usize,
+}
+
+impl Summary {
+    fn add(&mut self, other: Self, depth_below: usize) {
+        self.depth = self.depth.max(other.depth.saturating_add(depth_below));
+        self.aliases = self.aliases.saturating_add(other.aliases);
+        self.fields = self.fields.saturating_add(other.fields);
+    }
 }
 
 struct Walker<'a> {
     document: &'a ExecutableDocument,
-    aliases: usize,
-    /// Fragments on the current path, so that a (invalid) fragment cycle cannot loop forever;
-    /// validation reports the cycle itself.
-    visiting: HashSet<&'a str>,
+    /// Each fragment's summary, once walked.
+    fragments: HashMap<&'a str, Summary>,
+    /// The fragments being walked, outermost first: a spread of one of them is a cycle.
+    visiting: Vec<&'a str>,
 }
 
 impl<'a> Walker<'a> {
-    fn depth(&mut self, set: &'a SelectionSet, level: usize) -> usize {
-        let mut deepest = level;
+    fn summarise(&mut self, set: &'a SelectionSet) -> Result<Summary, ApiError> {
+        let mut summary = Summary::default();
         for item in &set.items {
-            let d = match &item.node {
+            match &item.node {
                 Selection::Field(field) => {
-                    if field.node.alias.is_some() {
-                        self.aliases += 1;
+                    let field = &field.node;
+                    summary.fields = summary.fields.saturating_add(1);
+                    if field.alias.is_some() {
+                        summary.aliases = summary.aliases.saturating_add(1);
                     }
-                    if field.node.selection_set.node.items.is_empty() {
-                        level
-                    } else {
-                        self.depth(&field.node.selection_set.node, level + 1)
+                    if !field.selection_set.node.items.is_empty() {
+                        let below = self.summarise(&field.selection_set.node)?;
+                        summary.add(below, 1);
                     }
                 }
                 Selection::InlineFragment(fragment) => {
-                    self.depth(&fragment.node.selection_set.node, level)
+                    let inner = self.summarise(&fragment.node.selection_set.node)?;
+                    summary.add(inner, 0);
                 }
                 Selection::FragmentSpread(spread) => {
                     let name = spread.node.fragment_name.node.as_str();
-                    match self.document.fragments.get(name) {
-                        Some(fragment) if self.visiting.insert(name) => {
-                            let d = self.depth(&fragment.node.selection_set.node, level);
-                            self.visiting.remove(name);
-                            d
-                        }
-                        _ => level,
-                    }
+                    summary.add(self.fragment(name)?, 0);
                 }
-            };
-            deepest = deepest.max(d);
+            }
         }
-        deepest
+        Ok(summary)
+    }
+
+    /// The summary of the fragment `name`, walked on its first spread only. An unknown fragment
+    /// counts for nothing here: validation reports it.
+    fn fragment(&mut self, name: &'a str) -> Result<Summary, ApiError> {
+        if let Some(summary) = self.fragments.get(name) {
+            return Ok(*summary);
+        }
+        let Some(fragment) = self.document.fragments.get(name) else {
+            return Ok(Summary::default());
+        };
+        if let Some(at) = self.visiting.iter().position(|f| *f == name) {
+            let mut path = self.visiting[at..].join(" → ");
+            path.push_str(" → ");
+            path.push_str(name);
+            return Err(ApiError::new(
+                ErrorCode::GraphqlValidationFailed,
+                format!("fragment `{name}` spreads itself ({path})"),
+            ));
+        }
+        self.visiting.push(name);
+        let summary = self.summarise(&fragment.node.selection_set.node);
+        self.visiting.pop();
+        let summary = summary?;
+        self.fragments.insert(name, summary);
+        Ok(summary)
     }
 }
 
@@ -209,9 +297,62 @@ mod tests {
     }
 
     #[test]
-    fn fragment_cycles_do_not_loop() {
+    fn a_fragment_cycle_is_refused_with_its_path() {
         let q = "{ ...A } fragment A on Q { ...B } fragment B on Q { ...A }";
-        assert!(info(q).is_ok());
+        let error = info(q).expect_err("a cycle");
+        assert_eq!(error.code, ErrorCode::GraphqlValidationFailed);
+        assert!(error.message.contains("A → B → A"), "{}", error.message);
+    }
+
+    /// `{ ...F0 } fragment F0 on Query { ...F1 ...F1 } ... fragment Fn on Query { __typename }`:
+    /// `2^n` fields from a document of a few hundred bytes.
+    fn fan_out(n: usize) -> String {
+        let mut q = String::from("{ ...F0 }");
+        for i in 0..n {
+            q.push_str(&format!(
+                " fragment F{i} on Query {{ ...F{0} ...F{0} }}",
+                i + 1
+            ));
+        }
+        q.push_str(&format!(" fragment F{n} on Query {{ __typename }}"));
+        q
+    }
+
+    #[test]
+    fn fragments_are_counted_expanded_but_walked_once() {
+        let info = info(&fan_out(10)).expect("1024 fields are allowed");
+        assert_eq!(info.fields, 1024);
+        assert_eq!(info.depth, 1);
+    }
+
+    #[test]
+    fn a_fragment_fan_out_is_refused_for_the_fields_it_expands_to() {
+        // 2^60 fields: counted, never walked; a walk per spread would not finish.
+        let error = info(&fan_out(60)).expect_err("too many fields");
+        assert_eq!(error.code, ErrorCode::TooManyFields);
+        let error = info(&fan_out(200)).expect_err("saturates, still refused");
+        assert_eq!(error.code, ErrorCode::TooManyFields);
+    }
+
+    #[test]
+    fn depth_through_a_shared_fragment_is_relative_to_each_spread() {
+        let q = "{ a { ...F } b { c { ...F } } } fragment F on T { d { e } }";
+        // The root, b's, c's and d's selection sets: 4 levels through the second spread.
+        assert_eq!(info(q).expect("ok").depth, 4);
+    }
+
+    #[test]
+    fn aliases_inside_a_fragment_count_at_every_spread() {
+        let q = "{ ...F ...F x: a } fragment F on Q { y: a z: a }";
+        assert_eq!(info(q).expect("ok").aliases, 5);
+    }
+
+    #[test]
+    fn an_overlong_operation_name_is_refused() {
+        let long = "Q".repeat(MAX_OPERATION_NAME_BYTES + 1);
+        let error = info(&format!("query {long} {{ me {{ id }} }}")).expect_err("too long");
+        assert_eq!(error.code, ErrorCode::BadRequest);
+        assert!(error.message.len() < 100, "{}", error.message);
     }
 
     #[test]

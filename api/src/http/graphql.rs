@@ -13,16 +13,14 @@
 
 use std::time::Instant;
 
-use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::http::GraphiQLSource;
 use async_graphql::{ServerError, Value};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::header::{ACCEPT, ALLOW, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use futures::TryStreamExt;
 use http_body_util::BodyExt;
-use tokio_util::compat::TokioAsyncReadCompatExt;
 
 use super::AppState;
 use super::metrics::record_graphql;
@@ -39,6 +37,8 @@ use crate::graphql::analysis::{OperationKind, analyse};
 use crate::graphql::perform::plan::plan;
 use crate::graphql::perform::{PerformRequest, prepare};
 use crate::upstream::CallTag;
+use gatehouse_compliance::Entity;
+use gatehouse_compliance::model::Access;
 
 /// The media type of the GraphQL-over-HTTP spec.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -142,7 +142,14 @@ pub async fn get(
             }
         }
     }
-    execute(&state, &headers, Method::GET, media, request).await
+    execute(
+        &state,
+        &headers,
+        Method::GET,
+        media,
+        Incoming::Parsed(request),
+    )
+    .await
 }
 
 /// `POST /graphql`.
@@ -162,73 +169,9 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    let limits = &state.services.config.http;
-    let request = match essence.as_str() {
-        "application/json" | "application/graphql-response+json" => {
-            let bytes = match http_body_util::Limited::new(body, limits.max_body_bytes)
-                .collect()
-                .await
-            {
-                Ok(collected) => collected.to_bytes(),
-                Err(_) => {
-                    return request_error(
-                        media,
-                        ApiError::new(
-                            ErrorCode::PayloadTooLarge,
-                            format!(
-                                "the request body is larger than {} bytes",
-                                limits.max_body_bytes
-                            ),
-                        ),
-                    );
-                }
-            };
-            if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-                return request_error(
-                    media,
-                    ApiError::new(ErrorCode::BadRequest, "batched requests are not supported"),
-                );
-            }
-            match serde_json::from_slice::<async_graphql::Request>(&bytes) {
-                Ok(request) => request,
-                Err(error) => {
-                    return request_error(
-                        media,
-                        ApiError::new(
-                            ErrorCode::BadRequest,
-                            format!("the body is not a GraphQL request in JSON: {error}"),
-                        ),
-                    );
-                }
-            }
-        }
-        "multipart/form-data" => {
-            let stream = http_body_util::Limited::new(body, limits.max_upload_bytes as usize)
-                .into_data_stream()
-                .map_err(std::io::Error::other);
-            let reader = tokio_util::io::StreamReader::new(stream).compat();
-            let options = MultipartOptions::default()
-                .max_file_size(limits.max_upload_bytes as usize)
-                .max_num_files(8);
-            match async_graphql::http::receive_body(Some(&content_type), reader, options).await {
-                Ok(request) => request,
-                Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
-                    return request_error(
-                        media,
-                        ApiError::new(ErrorCode::PayloadTooLarge, "the upload is too large"),
-                    );
-                }
-                Err(error) => {
-                    return request_error(
-                        media,
-                        ApiError::new(
-                            ErrorCode::BadRequest,
-                            format!("the multipart request is malformed: {error}"),
-                        ),
-                    );
-                }
-            }
-        }
+    let body = match essence.as_str() {
+        "application/json" | "application/graphql-response+json" => Incoming::Json(body),
+        "multipart/form-data" => Incoming::Multipart { content_type, body },
         "" => {
             return request_error(
                 media,
@@ -239,6 +182,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
             );
         }
         other => {
+            let other: String = other.chars().take(64).collect();
             return request_error(
                 media,
                 ApiError::new(
@@ -248,7 +192,75 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
             );
         }
     };
-    execute(&state, &headers, Method::POST, media, request).await
+    execute(&state, &headers, Method::POST, media, body).await
+}
+
+/// A request as it arrives: parsed from the query string (GET), or a body not yet read (POST),
+/// which is read only once the caller's credentials are known.
+enum Incoming {
+    Parsed(async_graphql::Request),
+    Json(Body),
+    Multipart { content_type: String, body: Body },
+}
+
+impl Incoming {
+    /// The GraphQL request, reading the body within its limits: a JSON body up to
+    /// `http.max_body_bytes`; a multipart body only from a caller allowed to upload.
+    async fn read(
+        self,
+        principal: &Principal,
+        limits: &crate::config::HttpConfig,
+    ) -> Result<async_graphql::Request, ApiError> {
+        match self {
+            Self::Parsed(request) => Ok(request),
+            Self::Json(body) => {
+                let bytes = http_body_util::Limited::new(body, limits.max_body_bytes)
+                    .collect()
+                    .await
+                    .map_err(|_| {
+                        ApiError::new(
+                            ErrorCode::PayloadTooLarge,
+                            format!(
+                                "the request body is larger than {} bytes",
+                                limits.max_body_bytes
+                            ),
+                        )
+                    })?
+                    .to_bytes();
+                if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+                    return Err(ApiError::new(
+                        ErrorCode::BadRequest,
+                        "batched requests are not supported",
+                    ));
+                }
+                serde_json::from_slice::<async_graphql::Request>(&bytes).map_err(|error| {
+                    ApiError::new(
+                        ErrorCode::BadRequest,
+                        format!("the body is not a GraphQL request in JSON: {error}"),
+                    )
+                })
+            }
+            Self::Multipart { content_type, body } => {
+                may_upload(principal)?;
+                super::multipart::read(&content_type, body, limits).await
+            }
+        }
+    }
+}
+
+/// Multipart requests exist for uploads, which only app keys that may write attachments make:
+/// anyone else is refused before the body is read.
+fn may_upload(principal: &Principal) -> Result<(), ApiError> {
+    match principal {
+        Principal::AppKey(key) if key.scopes.allows(Entity::Attachment, Access::Write) => Ok(()),
+        Principal::AppKey(_) => Err(ApiError::forbidden(
+            "multipart requests carry uploads, and this app key may not write attachments",
+        )),
+        Principal::User { .. } => Err(ApiError::forbidden(
+            "uploads are made with an app key; send a session's operations as JSON",
+        )),
+        Principal::Anonymous => Err(ApiError::unauthenticated()),
+    }
 }
 
 /// What the usage ledger learns about one operation while it is handled.
@@ -264,6 +276,9 @@ struct Seen {
     error_code: Option<String>,
     /// Answered from the response cache: the cache reads the stored answer was built from.
     replayed_reads: Option<u32>,
+    /// Whether the caller presented valid credentials. An anonymous or refused caller's
+    /// operation is counted, but nothing it typed (operation name, project id) is kept.
+    authenticated: bool,
 }
 
 impl Seen {
@@ -281,12 +296,12 @@ async fn execute(
     headers: &HeaderMap,
     method: Method,
     media: Media,
-    request: async_graphql::Request,
+    incoming: Incoming,
 ) -> Response {
     let started = Instant::now();
     let occurred_at = chrono::Utc::now();
     let mut seen = Seen::default();
-    let response = run(state, headers, method, media, request, &mut seen).await;
+    let response = run(state, headers, method, media, incoming, &mut seen).await;
     let ledger = &state.services.metering.ledger;
     if ledger.is_enabled() {
         let meta = seen.meta.as_deref();
@@ -308,8 +323,8 @@ async fn execute(
                 .map(ToOwned::to_owned),
             app_key_id: seen.app_key_id,
             user_id: seen.user_id,
-            project_id: seen.project_id,
-            operation: seen.operation,
+            project_id: seen.project_id.filter(|_| seen.authenticated),
+            operation: seen.operation.filter(|_| seen.authenticated),
             kind: seen.kind.unwrap_or("unknown"),
             source,
             cache_hits: hits,
@@ -330,21 +345,41 @@ async fn run(
     headers: &HeaderMap,
     method: Method,
     media: Media,
-    mut request: async_graphql::Request,
+    incoming: Incoming,
     seen: &mut Seen,
 ) -> Response {
     let started = Instant::now();
     let services = &state.services;
     let limits = &services.config.graphql;
 
+    // Who is calling, and whether they may, before a byte of a body is read.
     let principal = match super::principal::resolve(headers, services).await {
         Ok(principal) => principal,
         Err(error) => return seen.refuse(media, error),
     };
     seen.app_key_id = principal.app_key().map(|k| k.id);
     seen.user_id = principal.user().map(|u| u.id);
+    seen.authenticated = !matches!(principal, Principal::Anonymous);
     if let Some(refusal) = rate_limited(services, &principal, media, seen) {
         return refusal;
+    }
+    let mut request = match incoming.read(&principal, &services.config.http).await {
+        Ok(request) => request,
+        Err(error) => return seen.refuse(media, error),
+    };
+    // The cheap limits first: nothing below may grow with a text longer than this.
+    if request.query.len() > limits.max_query_bytes {
+        return seen.refuse(
+            media,
+            ApiError::new(
+                ErrorCode::QueryTooLarge,
+                format!(
+                    "the query is {} bytes; at most {} are allowed",
+                    request.query.len(),
+                    limits.max_query_bytes
+                ),
+            ),
+        );
     }
     // A warm read-only query this key has asked before is answered from the response cache,
     // without parsing, planning or executing it again.
@@ -392,24 +427,21 @@ async fn run(
         )
             .into_response();
     }
-    if request.query.len() > limits.max_query_bytes {
-        return seen.refuse(
-            media,
-            ApiError::new(
-                ErrorCode::QueryTooLarge,
-                format!(
-                    "the query is {} bytes; at most {} are allowed",
-                    request.query.len(),
-                    limits.max_query_bytes
-                ),
-            ),
-        );
-    }
     let operation_name = request.operation_name.clone();
     let variables = request.variables.clone();
     let (info, plan) = match request.parsed_query() {
         Ok(document) => match analyse(document, operation_name.as_deref(), limits) {
-            Ok(info) => (info, plan(document, operation_name.as_deref(), &variables)),
+            Ok(info) => match plan(
+                document,
+                operation_name.as_deref(),
+                &variables,
+                limits.max_fields,
+            )
+            .and_then(|plan| plan.checked_projects())
+            {
+                Ok(plan) => (info, plan),
+                Err(error) => return seen.refuse(media, error),
+            },
             Err(error) => return seen.refuse(media, error),
         },
         Err(error) => {
@@ -422,7 +454,13 @@ async fn run(
     seen.operation = info.name.clone();
     seen.kind = Some(info.kind.as_str());
     seen.project_id = plan.touches.iter().find_map(|t| t.project.clone());
-    let label = super::metrics::operation_label(info.name.as_deref());
+    // Operation names become metric labels only for callers with credentials: the label set is
+    // capped, and anonymous callers must not be able to fill it.
+    let label = if seen.authenticated {
+        super::metrics::operation_label(info.name.as_deref())
+    } else {
+        "unauthenticated".to_owned()
+    };
     tracing::Span::current().record("graphql.operation", label.as_str());
 
     match info.kind {

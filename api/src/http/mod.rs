@@ -3,6 +3,7 @@
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod multipart;
 pub mod principal;
 pub mod reports;
 
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(
             ServiceBuilder::new()
+                .map_request(drop_unusable_request_id)
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
@@ -90,6 +92,26 @@ pub fn router(state: AppState) -> Router {
                     timeout,
                 )),
         )
+}
+
+/// Longest `x-request-id` a client may choose, in bytes.
+const MAX_REQUEST_ID_BYTES: usize = 64;
+
+/// A client's own `x-request-id` is kept only if it is short and plain (letters, digits, `-`,
+/// `_`, `.`, `:`): it goes into logs and the usage ledger. Any other is replaced by one of ours.
+fn drop_unusable_request_id(mut request: Request) -> Request {
+    let usable = request.headers().get("x-request-id").is_none_or(|value| {
+        let bytes = value.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= MAX_REQUEST_ID_BYTES
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    });
+    if !usable {
+        request.headers_mut().remove("x-request-id");
+    }
+    request
 }
 
 /// The request span: method, route template, request id, and the GraphQL operation name once

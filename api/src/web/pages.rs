@@ -45,11 +45,45 @@ struct LoginView {
     error: Option<String>,
 }
 
-/// Only local paths are followed after sign-in (no open redirects).
+/// Longest `next` followed after sign-in, in bytes.
+const MAX_NEXT_BYTES: usize = 2048;
+
+/// Where to go after signing in: `next` if it is a path on this site, else `/` (no open
+/// redirects).
+///
+/// Browsers resolve a `Location` with the WHATWG URL parser, which drops tabs and newlines
+/// anywhere, trims spaces and control characters, reads `\` as `/` and collapses `/./` and
+/// `/../`: `/\t/evil.example` and `/.//evil.example` both become `//evil.example`, another host.
+/// So `next` must hold none of those characters, and what it resolves to against this site
+/// must still be this site with a path that does not start with `//`; the resolved path is what
+/// is followed.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
+    const HOME: &str = "/";
+    let Some(next) = next else {
+        return HOME.to_owned();
+    };
+    let plain = next.len() <= MAX_NEXT_BYTES
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .bytes()
+            .any(|b| b.is_ascii_control() || b == b' ' || b == b'\\' || !b.is_ascii());
+    if !plain {
+        return HOME.to_owned();
+    }
+    let Ok(base) = url::Url::parse("http://gatehouse.invalid/") else {
+        return HOME.to_owned();
+    };
+    match base.join(next) {
+        Ok(url)
+            if url.origin() == base.origin()
+                && url.username().is_empty()
+                && url.password().is_none()
+                && !url.path().starts_with("//") =>
+        {
+            url[url::Position::BeforePath..].to_owned()
+        }
+        _ => HOME.to_owned(),
     }
 }
 
@@ -185,4 +219,57 @@ pub async fn logout(
     }
     let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     Ok(with_cookie(see_other("/", None), Some(expired)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn paths_on_this_site_are_followed_after_sign_in() {
+        for (next, followed) in [
+            ("/requests/new", "/requests/new"),
+            ("/requests/1?restore=abc", "/requests/1?restore=abc"),
+            ("/reports?project=p#top", "/reports?project=p#top"),
+            ("/a/./b/../c", "/a/c"),
+            ("/%2F%2Fevil.example", "/%2F%2Fevil.example"),
+        ] {
+            assert_eq!(safe_next(Some(next)), followed, "{next}");
+        }
+    }
+
+    /// Inputs the WHATWG URL parser resolves to another origin (or that carry characters it
+    /// rewrites), from the URL standard's rules and its web-platform tests.
+    #[test]
+    fn anything_a_browser_would_resolve_elsewhere_goes_home() {
+        for next in [
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "\t//evil.example",
+            " /evil.example",
+            "/ /evil.example",
+            "/\u{0}/evil.example",
+            "/\u{1f}/evil.example",
+            "/\u{7f}/evil.example",
+            "/.//evil.example",
+            "/..//evil.example",
+            "/a/..//evil.example",
+            "/./\\evil.example",
+            "/\u{ff0f}/evil.example",
+            "http://evil.example/",
+            "https:evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(next)), "/", "{next:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(5000)))), "/");
+    }
 }

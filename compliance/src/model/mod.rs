@@ -12,4 +12,7 @@ pub use request::{
     Mitigations, Platform, ProjectContact, Requester, UploadProfile, Workflow, WorkflowPurpose,
 };
 pub use schedule::{MINUTES_PER_DAY, SyncWindow, TimeError, TimeOfDay, Trigger};
-pub use validated::{ApiDocsUrl, Email, EmailError, ProjectUrl, TENANT_DOMAIN, UrlError};
+pub use validated::{
+    ApiDocsUrl, Email, EmailError, MAX_PROJECT_ID_LEN, ProjectUrl, TENANT_DOMAIN, UrlError,
+    is_project_id,
+};

@@ -11,7 +11,18 @@ use url::Url;
 pub const TENANT_DOMAIN: &str = "e7.site";
 
 /// The longest project id accepted (UUIDs are 36 characters; numeric ids are shorter).
-const MAX_PROJECT_ID_LEN: usize = 64;
+/// Longest project id accepted.
+pub const MAX_PROJECT_ID_LEN: usize = 64;
+
+/// Whether `id` is shaped like a SYNCHRO Perform project id: 1 to [`MAX_PROJECT_ID_LEN`]
+/// letters, digits, `-` and `_`.
+pub fn is_project_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_PROJECT_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
 
 /// Why a string is not a tenant URL of the expected form.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -146,11 +157,7 @@ impl ProjectUrl {
                 path: path.to_owned(),
             });
         };
-        let valid_id = id.len() <= MAX_PROJECT_ID_LEN
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !valid_id {
+        if !is_project_id(id) {
             return Err(UrlError::BadProjectId { id: id.to_owned() });
         }
         Ok(ProjectUrl {

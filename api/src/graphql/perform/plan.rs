@@ -12,6 +12,7 @@ use gatehouse_compliance::Entity;
 use gatehouse_compliance::cost::{FieldKind, FieldShape, Filter, OperationShape};
 use gatehouse_compliance::model::Access;
 
+use crate::error::{ApiError, ErrorCode};
 use crate::graphql::analysis::select_operation;
 
 /// One entity an operation touches, in a project (`None`: every project the key may use).
@@ -38,6 +39,27 @@ impl Plan {
     /// Whether the operation touches SYNCHRO Perform data at all.
     pub fn is_perform(&self) -> bool {
         !self.touches.is_empty()
+    }
+
+    /// The plan, if every project it names is shaped like a SYNCHRO Perform project id: an id
+    /// of any other shape is refused here, before it reaches a scope check's message, the
+    /// usage ledger or the upstream.
+    pub fn checked_projects(self) -> Result<Self, ApiError> {
+        let bad = self
+            .touches
+            .iter()
+            .filter_map(|t| t.project.as_deref())
+            .any(|id| !gatehouse_compliance::model::is_project_id(id));
+        if bad {
+            return Err(ApiError::invalid_field(
+                "id",
+                format!(
+                    "is not a SYNCHRO Perform project id (letters, digits, `-` and `_`, at most {} characters)",
+                    gatehouse_compliance::model::MAX_PROJECT_ID_LEN
+                ),
+            ));
+        }
+        Ok(self)
     }
 }
 
@@ -145,6 +167,11 @@ struct Walker<'a> {
     variables: &'a Variables,
     touches: HashSet<Touch>,
     visiting: HashSet<&'a str>,
+    /// Fields the walk may still visit. The plan walks fragments expanded, so it runs after
+    /// `analysis::analyse` has bounded the expanded fields; the budget keeps the walk bounded
+    /// even if it ever ran first, and a walk that runs out refuses the operation rather than
+    /// plan part of it (a partial plan would under-check scopes).
+    budget: usize,
 }
 
 impl<'a> Walker<'a> {
@@ -178,6 +205,12 @@ impl<'a> Walker<'a> {
         out: &mut Vec<(&'a Field, &'a str)>,
     ) {
         for item in &set.items {
+            // Every selection visited counts, spreads too: a tree of spreads alone must not
+            // recurse past the budget either.
+            if self.budget == 0 {
+                return;
+            }
+            self.budget -= 1;
             match &item.node {
                 Selection::Field(field) => out.push((&field.node, parent)),
                 Selection::InlineFragment(fragment) => {
@@ -336,14 +369,20 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// Plans the selected operation.
+/// Visits of fields the plan may make per field `analyse` allowed: a field is visited once
+/// as a record field and once as a connection's wrapper, again for each member of a union.
+const VISITS_PER_FIELD: usize = 16;
+
+/// Plans the selected operation, visiting at most `VISITS_PER_FIELD * max_fields` fields;
+/// `TOO_MANY_FIELDS` past that.
 pub fn plan(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     variables: &Variables,
-) -> Plan {
+    max_fields: usize,
+) -> Result<Plan, ApiError> {
     let Ok((name, operation)) = select_operation(document, operation_name) else {
-        return Plan::default();
+        return Ok(Plan::default());
     };
     let root = match operation.ty {
         async_graphql::parser::types::OperationType::Mutation => "Mutation",
@@ -354,14 +393,23 @@ pub fn plan(
         variables,
         touches: HashSet::new(),
         visiting: HashSet::new(),
+        budget: max_fields.saturating_mul(VISITS_PER_FIELD),
     };
     let fields = walker.walk(&operation.selection_set.node, root, None);
+    if walker.budget == 0 {
+        return Err(ApiError::new(
+            ErrorCode::TooManyFields,
+            format!(
+                "the operation selects too many fields to plan; at most {max_fields} are allowed"
+            ),
+        ));
+    }
     let mut touches: Vec<Touch> = walker.touches.into_iter().collect();
     touches.sort_by(|a, b| (a.entity, a.access, &a.project).cmp(&(b.entity, b.access, &b.project)));
-    Plan {
+    Ok(Plan {
         shape: OperationShape::new(name.as_deref(), fields),
         touches,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -370,7 +418,7 @@ mod tests {
 
     fn plan_of(query: &str, variables: serde_json::Value) -> Plan {
         let document = async_graphql::parser::parse_query(query).expect("parses");
-        plan(&document, None, &Variables::from_json(variables))
+        plan(&document, None, &Variables::from_json(variables), 2_000).expect("plans")
     }
 
     #[test]
@@ -424,6 +472,38 @@ mod tests {
             }]
         );
         assert!(plan.shape.writes());
+    }
+
+    #[test]
+    fn a_walk_past_its_budget_refuses_instead_of_planning_part() {
+        let mut query = String::from("{ ...F0 }");
+        for i in 0..30 {
+            query.push_str(&format!(
+                " fragment F{i} on Query {{ ...F{0} ...F{0} }}",
+                i + 1
+            ));
+        }
+        query.push_str(" fragment F30 on Query { project(id: \"p\") { name } }");
+        let document = async_graphql::parser::parse_query(&query).expect("parses");
+        let error = plan(&document, None, &Variables::default(), 100).expect_err("refused");
+        assert_eq!(error.code, ErrorCode::TooManyFields);
+    }
+
+    #[test]
+    fn a_project_id_of_another_shape_is_refused_before_anything_uses_it() {
+        let long = "p".repeat(20_000);
+        let plan = plan_of(
+            "query($p: ID!) { project(id: $p) { name } }",
+            serde_json::json!({ "p": long }),
+        );
+        let error = plan.checked_projects().expect_err("refused");
+        assert_eq!(error.code, ErrorCode::BadUserInput);
+        assert!(error.message.len() < 200);
+        let ok = plan_of(
+            "{ project(id: \"3f2c-a_1\") { name } }",
+            serde_json::json!({}),
+        );
+        assert!(ok.checked_projects().is_ok());
     }
 
     #[test]
