@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access::AccessRequests;
 use crate::auth::app_keys::KeyVerifier;
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::throttle::{ClientLimits, LoginThrottle};
 use crate::background::Background;
 use crate::config::Config;
 use crate::http::AppState;
@@ -60,7 +60,7 @@ impl App {
         let keys = KeyVerifier::new(db.clone());
         let access = AccessRequests::new(
             db.clone(),
-            config.access.policy(),
+            &config.access,
             Arc::new(drafts),
             vault.clone(),
             keys.clone(),
@@ -94,6 +94,14 @@ impl App {
             login_throttle: LoginThrottle::new(
                 auth.login_attempts_per_minute,
                 auth.login_attempts_per_minute_per_ip,
+            ),
+            client_limits: ClientLimits::new(
+                config.http.rate_limits.user_per_minute,
+                config.http.rate_limits.anonymous_per_minute,
+            ),
+            stash_limits: crate::web::stash::StashLimits::new(
+                auth.stashes_per_address_per_hour,
+                auth.stash_max_total_bytes,
             ),
             background,
             dataclips,
@@ -205,6 +213,8 @@ fn spawn_housekeeping(services: &Arc<Services>) {
                 () = stop.cancelled() => break,
                 _ = tick.tick() => {
                     task_services.login_throttle.shrink();
+                    task_services.client_limits.shrink();
+                    task_services.stash_limits.shrink();
                     if let Err(error) = crate::auth::sessions::purge_expired(&task_services.db).await {
                         tracing::warn!(error.message = %error, "could not purge expired sessions");
                     }

@@ -119,10 +119,40 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Largest upload accepted by a GraphQL multipart request, in bytes.
     pub max_upload_bytes: u64,
+    /// Largest web form accepted, in bytes.
+    pub max_form_bytes: usize,
+    /// Most fields (name-value pairs) one web form may hold.
+    pub max_form_fields: usize,
     /// Time a request may take before it is answered with 408, in seconds.
     pub request_timeout_secs: u64,
     /// On SIGTERM/SIGINT, how long in-flight requests get to finish, in seconds.
     pub shutdown_grace_secs: u64,
+    /// Trusted reverse proxies in front of Gatehouse: 0 (the default) takes a client's address
+    /// from the connection; N takes the Nth entry from the right of `X-Forwarded-For`. Set it
+    /// to the number of proxies that append to that header, never more: entries further left
+    /// are the client's own claims.
+    pub forwarded_for_hops: usize,
+    /// Requests per minute per signed-in user and per anonymous client address.
+    pub rate_limits: RateLimitsConfig,
+}
+
+/// Requests per minute of callers other than app keys (whose rates are their own).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitsConfig {
+    /// Requests per minute one signed-in user may make (pages and GraphQL).
+    pub user_per_minute: u32,
+    /// Requests per minute one client address without credentials may make.
+    pub anonymous_per_minute: u32,
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        Self {
+            user_per_minute: 600,
+            anonymous_per_minute: 300,
+        }
+    }
 }
 
 impl Default for HttpConfig {
@@ -130,8 +160,12 @@ impl Default for HttpConfig {
         Self {
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            max_form_bytes: 256 * 1024,
+            max_form_fields: 1_000,
             request_timeout_secs: 60,
             shutdown_grace_secs: 30,
+            forwarded_for_hops: 0,
+            rate_limits: RateLimitsConfig::default(),
         }
     }
 }
@@ -193,21 +227,28 @@ impl Default for GraphqlConfig {
 pub struct AuthConfig {
     /// Lifetime of a web session, in hours.
     pub session_ttl_hours: u64,
-    /// Mark session cookies `Secure` (set this when Gatehouse is served over HTTPS).
-    pub cookie_secure: bool,
-    /// Failed-or-not sign-in attempts allowed per account per minute.
+    /// Mark cookies `Secure`. Unset: `Secure` unless `listen` is a loopback address (see
+    /// [`Config::cookies_secure`]).
+    pub cookie_secure: Option<bool>,
+    /// Failed-or-not sign-in attempts allowed per account from one client address per minute.
     pub login_attempts_per_minute: u32,
     /// Sign-in attempts allowed per client address per minute.
     pub login_attempts_per_minute_per_ip: u32,
+    /// Forms kept for sign-in (posted after a session expired) per client address per hour.
+    pub stashes_per_address_per_hour: u32,
+    /// Bytes all kept forms may hold together; past it, a form is not kept.
+    pub stash_max_total_bytes: u64,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             session_ttl_hours: 12,
-            cookie_secure: false,
+            cookie_secure: None,
             login_attempts_per_minute: 5,
             login_attempts_per_minute_per_ip: 30,
+            stashes_per_address_per_hour: 10,
+            stash_max_total_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -233,6 +274,10 @@ pub struct AccessConfig {
     pub average_record_bytes: u64,
     /// Minutes of a day over which on-demand runs spread.
     pub on_demand_active_minutes: u32,
+    /// How much one request may say (`[access.limits]`).
+    pub limits: crate::access::input::InputLimits,
+    /// What one user may create per day (`[access.quotas]`).
+    pub quotas: crate::access::Quotas,
 }
 
 impl Default for AccessConfig {
@@ -247,6 +292,8 @@ impl Default for AccessConfig {
             heavy_poll_max_runs_per_day: policy.heavy_poll_max_runs_per_day,
             average_record_bytes: policy.average_record_bytes,
             on_demand_active_minutes: policy.on_demand_active_minutes,
+            limits: crate::access::input::InputLimits::default(),
+            quotas: crate::access::Quotas::default(),
         }
     }
 }
@@ -506,6 +553,15 @@ pub struct Overrides {
 pub struct ConfigError(String);
 
 impl Config {
+    /// Whether cookies are `Secure`: as `auth.cookie_secure` says, else unless Gatehouse
+    /// listens on a loopback address (a local demo over plain HTTP, where a `Secure` cookie
+    /// would never come back).
+    pub fn cookies_secure(&self) -> bool {
+        self.auth
+            .cookie_secure
+            .unwrap_or_else(|| !self.listen.ip().is_loopback())
+    }
+
     /// Loads the configuration from every layer, reading the process environment.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
         Self::figment(file, overrides, Env::prefixed("GATEHOUSE_"))
@@ -600,6 +656,27 @@ impl Config {
                 "at least 1",
             ),
             (
+                "access.limits.max_workflows",
+                (1..=crate::access::input::MAX_WORKFLOWS_CEILING)
+                    .contains(&self.access.limits.max_workflows),
+                "between 1 and 100",
+            ),
+            (
+                "access.limits.max_list_items",
+                (1..=1000).contains(&self.access.limits.max_list_items),
+                "between 1 and 1000",
+            ),
+            (
+                "access.limits.max_short_text_chars",
+                (20..=10_000).contains(&self.access.limits.max_short_text_chars),
+                "between 20 and 10000",
+            ),
+            (
+                "access.limits.max_long_text_chars",
+                (200..=100_000).contains(&self.access.limits.max_long_text_chars),
+                "between 200 and 100000",
+            ),
+            (
                 "graphql.max_fields",
                 self.graphql.max_fields >= 16,
                 "at least 16",
@@ -613,6 +690,16 @@ impl Config {
                 "graphql.max_page_size",
                 (1..=1000).contains(&self.graphql.max_page_size),
                 "between 1 and 1000",
+            ),
+            (
+                "http.max_form_bytes",
+                self.http.max_form_bytes >= 16 * 1024,
+                "at least 16384",
+            ),
+            (
+                "http.max_form_fields",
+                self.http.max_form_fields >= 100,
+                "at least 100",
             ),
             (
                 "http.max_body_bytes",

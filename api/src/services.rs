@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::access::AccessRequests;
 use crate::auth::app_keys::KeyVerifier;
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::throttle::{ClientLimits, LoginThrottle};
 use crate::background::Background;
 use crate::config::Config;
 use crate::dataclips::Dataclips;
@@ -25,6 +25,10 @@ pub struct Services {
     pub keys: KeyVerifier,
     /// Sign-in throttling.
     pub login_throttle: LoginThrottle,
+    /// Request rates of signed-in users and anonymous client addresses.
+    pub client_limits: ClientLimits,
+    /// Form stashes kept per client address.
+    pub stash_limits: crate::web::stash::StashLimits,
     /// Background tasks, drained on shutdown.
     pub background: Background,
     /// The cached, batched view of SYNCHRO Perform.

@@ -185,12 +185,17 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_and_changes_nothing(ba
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    // The public assessment stores nothing but still refuses a forged post, keeping the input.
+    // The public assessment stores nothing but still refuses a forged post, before reading it:
+    // nothing of the post is echoed back.
     let refused = stranger
         .post("/check", &with_csrf(&fields, "forged", "assess"))
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert!(refused.body.contains("Site progress updates"), "input kept");
+    assert!(
+        !refused.body.contains("Site progress updates"),
+        "input not echoed"
+    );
+    assert!(refused.body.contains("did not come from this page"));
     app.stop().await;
 }
 

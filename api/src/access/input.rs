@@ -14,8 +14,43 @@ use gatehouse_compliance::model::{
 };
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use crate::error::FieldError;
+
+/// How much one request may say: every list and every text is bounded, whichever door the
+/// request came through (GraphQL, the web form, the public check), so that neither the work of
+/// assessing it nor what is stored grows with what a caller sends (`[access.limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InputLimits {
+    /// Most workflows in one request.
+    pub max_workflows: usize,
+    /// Most items of any other list: project URLs, platforms, entities of a workflow,
+    /// operations on one entity, daily run times.
+    pub max_list_items: usize,
+    /// Longest short text (names, emails, roles, organisation, URLs, sync window), in
+    /// characters.
+    pub max_short_text_chars: usize,
+    /// Longest long text (the integration's purpose, a workflow's description, a comment), in
+    /// characters.
+    pub max_long_text_chars: usize,
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        Self {
+            max_workflows: 20,
+            max_list_items: 20,
+            max_short_text_chars: 200,
+            max_long_text_chars: 4_000,
+        }
+    }
+}
+
+/// The most workflows any configuration may allow: the web form reads no more than this many
+/// (one more shows the error), whatever a post holds.
+pub const MAX_WORKFLOWS_CEILING: usize = 100;
 
 /// A use case and its workflows, as sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -144,6 +179,28 @@ impl Errors {
         self.0.push(FieldError::new(field, message.to_string()));
     }
 
+    /// Notes a text longer than `max` characters; `true` if it fits.
+    fn fits(&mut self, field: &str, text: &str, max: usize) -> bool {
+        // Counting stops at the bound: a megabyte of text costs no more than a short one.
+        let fits = text.chars().nth(max).is_none();
+        if !fits {
+            self.push(field, format!("is longer than {max} characters"));
+        }
+        fits
+    }
+
+    /// Notes a list longer than `max` items; `true` if it fits.
+    fn at_most(&mut self, field: &str, len: usize, max: usize, what: &str) -> bool {
+        let fits = len <= max;
+        if !fits {
+            self.push(
+                field,
+                format!("has {len} {what}; at most {max} are allowed"),
+            );
+        }
+        fits
+    }
+
     fn email(&mut self, field: &str, value: Option<String>) -> Option<Email> {
         let value = value.filter(|v| !v.trim().is_empty())?;
         match Email::parse(&value) {
@@ -169,24 +226,107 @@ pub fn platform(name: &str) -> Platform {
 
 impl RequestInput {
     /// Converts into the compliance crate's request, or every invalid field with its path.
-    pub fn into_request(self) -> Result<AccessRequest, Vec<FieldError>> {
+    /// Lists past `limits` are refused with an error and not converted further.
+    pub fn into_request(self, limits: &InputLimits) -> Result<AccessRequest, Vec<FieldError>> {
         let mut errors = Errors::default();
+        let short = limits.max_short_text_chars;
+        let long = limits.max_long_text_chars;
+        let lists_fit = [
+            errors.at_most(
+                "projectUrls",
+                self.project_urls.len(),
+                limits.max_list_items,
+                "project URLs",
+            ),
+            errors.at_most(
+                "platforms",
+                self.platforms.len(),
+                limits.max_list_items,
+                "platforms",
+            ),
+            errors.at_most(
+                "workflows",
+                self.workflows.len(),
+                limits.max_workflows,
+                "workflows",
+            ),
+        ];
+        if lists_fit.contains(&false) {
+            return Err(errors.0);
+        }
+        let texts = [
+            ("requester.name", self.requester.name.as_str(), short),
+            (
+                "requester.organisation",
+                &self.requester.organisation,
+                short,
+            ),
+            (
+                "requester.email",
+                self.requester.email.as_deref().unwrap_or_default(),
+                short,
+            ),
+            ("projectContact.name", &self.project_contact.name, short),
+            ("projectContact.role", &self.project_contact.role, short),
+            (
+                "projectContact.email",
+                self.project_contact.email.as_deref().unwrap_or_default(),
+                short,
+            ),
+            (
+                "commercialPermission.confirmedBy",
+                self.commercial_permission
+                    .confirmed_by
+                    .as_deref()
+                    .unwrap_or_default(),
+                short,
+            ),
+            (
+                "apiDocumentation.url",
+                self.api_documentation.url.as_deref().unwrap_or_default(),
+                short,
+            ),
+            ("integration.name", &self.integration_name, short),
+            ("integration.purpose", &self.integration_purpose, long),
+        ];
+        // A text past its bound gets its error and is not validated further (one error per
+        // field); the other fields still are, so that every error shows at once.
+        let mut too_long = std::collections::HashSet::new();
+        for (field, text, max) in texts {
+            if !errors.fits(field, text, max) {
+                too_long.insert(field);
+            }
+        }
         let mut project_urls = Vec::new();
         for (i, url) in self.project_urls.iter().enumerate() {
+            let field = format!("projectUrls[{i}]");
+            if !errors.fits(&field, url, short) {
+                continue;
+            }
             match ProjectUrl::parse(url) {
                 Ok(url) => project_urls.push(url),
-                Err(e) => errors.push(format!("projectUrls[{i}]"), e),
+                Err(e) => errors.push(field, e),
             }
         }
         let requester = self.requester;
         let requester = Requester {
-            email: errors.email("requester.email", requester.email),
+            email: errors.email(
+                "requester.email",
+                requester
+                    .email
+                    .filter(|_| !too_long.contains("requester.email")),
+            ),
             name: requester.name.trim().to_owned(),
             organisation: requester.organisation.trim().to_owned(),
         };
         let contact = self.project_contact;
         let project_contact = ProjectContact {
-            email: errors.email("projectContact.email", contact.email),
+            email: errors.email(
+                "projectContact.email",
+                contact
+                    .email
+                    .filter(|_| !too_long.contains("projectContact.email")),
+            ),
             name: contact.name.trim().to_owned(),
             role: contact.role.trim().to_owned(),
         };
@@ -202,7 +342,10 @@ impl RequestInput {
         let docs = self.api_documentation;
         let api_documentation = ApiDocsConfirmation {
             reviewed: docs.reviewed,
-            url: match docs.url.filter(|u| !u.trim().is_empty()) {
+            url: match docs
+                .url
+                .filter(|u| !u.trim().is_empty() && !too_long.contains("apiDocumentation.url"))
+            {
                 None => None,
                 Some(url) => match ApiDocsUrl::parse(&url) {
                     Ok(url) => Some(url),
@@ -219,6 +362,9 @@ impl RequestInput {
         };
         let mut platforms = Vec::new();
         for (i, name) in self.platforms.iter().enumerate() {
+            if !errors.fits(&format!("platforms[{i}]"), name, short) {
+                continue;
+            }
             if name.trim().is_empty() {
                 errors.push(format!("platforms[{i}]"), "is empty");
             } else {
@@ -227,7 +373,9 @@ impl RequestInput {
         }
         let mut workflows = Vec::new();
         for (i, workflow) in self.workflows.into_iter().enumerate() {
-            if let Some(workflow) = workflow.convert(&format!("workflows[{i}]"), &mut errors) {
+            if let Some(workflow) =
+                workflow.convert(&format!("workflows[{i}]"), limits, &mut errors)
+            {
                 workflows.push(workflow);
             }
         }
@@ -323,16 +471,65 @@ impl From<&Workflow> for WorkflowInput {
 
 impl WorkflowInput {
     /// Converts one workflow (for `addWorkflow`), or every invalid field with its path.
-    pub fn into_workflow(self, path: &str) -> Result<Workflow, Vec<FieldError>> {
+    pub fn into_workflow(
+        self,
+        path: &str,
+        limits: &InputLimits,
+    ) -> Result<Workflow, Vec<FieldError>> {
         let mut errors = Errors::default();
-        match self.convert(path, &mut errors) {
+        match self.convert(path, limits, &mut errors) {
             Some(workflow) if errors.0.is_empty() => Ok(workflow),
             _ => Err(errors.0),
         }
     }
 
-    fn convert(self, path: &str, errors: &mut Errors) -> Option<Workflow> {
+    fn convert(self, path: &str, limits: &InputLimits, errors: &mut Errors) -> Option<Workflow> {
         let before = errors.0.len();
+        let times = match &self.trigger {
+            Some(TriggerInput::DailyAt(times)) => times.len(),
+            _ => 0,
+        };
+        let max_items = limits.max_list_items;
+        let fits = [
+            errors.fits(
+                &format!("{path}.name"),
+                &self.name,
+                limits.max_short_text_chars,
+            ),
+            errors.fits(
+                &format!("{path}.description"),
+                &self.description,
+                limits.max_long_text_chars,
+            ),
+            errors.fits(
+                &format!("{path}.syncWindow"),
+                self.sync_window.as_deref().unwrap_or_default(),
+                limits.max_short_text_chars,
+            ),
+            errors.at_most(
+                &format!("{path}.entities"),
+                self.entities.len(),
+                max_items,
+                "entities",
+            ),
+            errors.at_most(
+                &format!("{path}.trigger.dailyAt"),
+                times,
+                max_items,
+                "times",
+            ),
+        ];
+        let operations_fit = self.entities.iter().enumerate().all(|(i, e)| {
+            errors.at_most(
+                &format!("{path}.entities[{i}].operations"),
+                e.operations.len(),
+                max_items,
+                "operations",
+            )
+        });
+        if fits.contains(&false) || !operations_fit {
+            return None;
+        }
         let name = self.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 100 {
             errors.push(format!("{path}.name"), "must be 1 to 100 characters");
@@ -424,7 +621,9 @@ mod tests {
             workflows: vec![WorkflowInput::named("ok"), bad],
             ..RequestInput::default()
         };
-        let errors = input.into_request().expect_err("invalid");
+        let errors = input
+            .into_request(&InputLimits::default())
+            .expect_err("invalid");
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -456,7 +655,7 @@ mod tests {
             }],
             ..RequestInput::default()
         };
-        let request = input.into_request().expect("valid");
+        let request = input.into_request(&InputLimits::default()).expect("valid");
         assert_eq!(
             request.platforms,
             vec![Platform::Sap, Platform::Other("Power BI".into())]
@@ -478,7 +677,9 @@ mod tests {
             trigger: Some(TriggerInput::EveryMinutes(0)),
             ..WorkflowInput::named("x")
         };
-        let errors = input.into_workflow("workflow").expect_err("invalid");
+        let errors = input
+            .into_workflow("workflow", &InputLimits::default())
+            .expect_err("invalid");
         assert_eq!(errors[0].field, "workflow.trigger.everyMinutes");
     }
 
@@ -486,7 +687,7 @@ mod tests {
     fn a_stored_request_comes_back_as_the_input_that_makes_it() {
         let request = gatehouse_compliance::examples::bentley_example();
         let again = RequestInput::from_request(&request)
-            .into_request()
+            .into_request(&InputLimits::default())
             .expect("a stored request is valid input");
         assert_eq!(again, request);
         let mut with_entities = WorkflowInput::named("Reads activities");
@@ -494,7 +695,60 @@ mod tests {
             entity: Entity::Activity,
             operations: vec![Operation::Read],
         }];
-        let workflow = with_entities.clone().into_workflow("w").expect("valid");
+        let workflow = with_entities
+            .clone()
+            .into_workflow("w", &InputLimits::default())
+            .expect("valid");
         assert_eq!(WorkflowInput::from(&workflow), with_entities);
+    }
+
+    #[test]
+    fn lists_past_their_limit_are_refused_without_being_converted() {
+        let limits = InputLimits {
+            max_workflows: 2,
+            max_list_items: 3,
+            ..InputLimits::default()
+        };
+        let input = RequestInput {
+            project_urls: vec!["https://acme.e7.site/projects/1".into(); 4],
+            workflows: vec![WorkflowInput::named("w"); 3],
+            ..RequestInput::default()
+        };
+        let errors = input.into_request(&limits).expect_err("too many");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["projectUrls", "workflows"]);
+        assert!(
+            errors[1].message.contains("at most 2"),
+            "{}",
+            errors[1].message
+        );
+    }
+
+    #[test]
+    fn every_text_is_bounded_with_an_error_on_its_field() {
+        let limits = InputLimits::default();
+        let mut workflow = WorkflowInput::named("w");
+        workflow.description = "d".repeat(limits.max_long_text_chars + 1);
+        let input = RequestInput {
+            requester: RequesterInput {
+                name: "n".repeat(limits.max_short_text_chars + 1),
+                ..RequesterInput::default()
+            },
+            integration_purpose: "p".repeat(limits.max_long_text_chars),
+            workflows: vec![workflow.clone()],
+            ..RequestInput::default()
+        };
+        let errors = input.into_request(&limits).expect_err("too long");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["requester.name", "workflows[0].description"],
+            "the purpose fits exactly"
+        );
+        let errors = workflow
+            .into_workflow("workflow", &limits)
+            .expect_err("too long");
+        assert_eq!(errors[0].field, "workflow.description");
+        assert!(errors[0].message.contains("4000 characters"));
     }
 }

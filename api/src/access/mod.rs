@@ -20,7 +20,7 @@ use gatehouse_compliance::{AccessRequest, Assessment, AssessmentPolicy, assess, 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    DbErr, EntityTrait, QueryFilter, QueryOrder,
+    DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -104,6 +104,16 @@ pub enum AccessError {
     /// The request fails readiness checks and cannot be submitted.
     #[error("the request is not ready to submit: {}", .0.join("; "))]
     NotReady(Vec<String>),
+    /// The user reached a daily quota (`[access.quotas]`).
+    #[error("you have {what} {limit} times today, the most allowed; try again tomorrow (UTC)")]
+    QuotaReached {
+        /// What was counted, as a verb phrase ("created access requests").
+        what: &'static str,
+        /// The quota.
+        limit: u32,
+        /// Seconds until the quota starts again (midnight UTC).
+        retry_after_secs: u64,
+    },
     /// The vault refused.
     #[error(transparent)]
     Vault(#[from] VaultError),
@@ -125,6 +135,10 @@ impl From<AccessError> for ApiError {
             error @ AccessError::NotReady(_) => {
                 ApiError::new(ErrorCode::BadUserInput, error.to_string())
             }
+            error @ AccessError::QuotaReached {
+                retry_after_secs, ..
+            } => ApiError::new(ErrorCode::RateLimited, error.to_string())
+                .with_details(json!({ "retryAfterSeconds": retry_after_secs })),
             AccessError::Vault(e) => e.into(),
             AccessError::Key(e) => e.into(),
             AccessError::Db(e) => ApiError::internal("access requests", &e),
@@ -154,28 +168,52 @@ pub struct IssuedToken {
     pub expires_on: Option<NaiveDate>,
 }
 
+/// What one user may create per UTC day (`[access.quotas]`), so that one account cannot
+/// flood reviewers or the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Quotas {
+    /// Access requests one user may create per day.
+    pub requests_per_day: u32,
+    /// Comments one user may post per day.
+    pub comments_per_day: u32,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            requests_per_day: 20,
+            comments_per_day: 200,
+        }
+    }
+}
+
 /// The access-request service.
 #[derive(Debug, Clone)]
 pub struct AccessRequests {
     db: DatabaseConnection,
     policy: AssessmentPolicy,
+    limits: input::InputLimits,
+    quotas: Quotas,
     drafts: Arc<Drafts>,
     vault: Arc<Vault>,
     keys: KeyVerifier,
 }
 
 impl AccessRequests {
-    /// The service over its collaborators.
+    /// The service over its collaborators, with the policy, limits and quotas of `config`.
     pub fn new(
         db: DatabaseConnection,
-        policy: AssessmentPolicy,
+        config: &crate::config::AccessConfig,
         drafts: Arc<Drafts>,
         vault: Arc<Vault>,
         keys: KeyVerifier,
     ) -> Self {
         Self {
             db,
-            policy,
+            policy: config.policy(),
+            limits: config.limits,
+            quotas: config.quotas,
             drafts,
             vault,
             keys,
@@ -185,6 +223,39 @@ impl AccessRequests {
     /// The assessment policy in force.
     pub fn policy(&self) -> &AssessmentPolicy {
         &self.policy
+    }
+
+    /// How much one request may say.
+    pub fn limits(&self) -> &input::InputLimits {
+        &self.limits
+    }
+
+    /// Refuses a creation when `user` already made `quota` of them today: `count` counts
+    /// the rows of the user's made since the start of the UTC day.
+    async fn check_quota<F>(
+        &self,
+        what: &'static str,
+        quota: u32,
+        count: F,
+    ) -> Result<(), AccessError>
+    where
+        F: AsyncFnOnce(DateTime<Utc>) -> Result<u64, DbErr>,
+    {
+        let now = Utc::now();
+        let midnight = now
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or(now);
+        if count(midnight).await? >= u64::from(quota) {
+            let tomorrow = midnight + chrono::Duration::days(1);
+            return Err(AccessError::QuotaReached {
+                what,
+                limit: quota,
+                retry_after_secs: u64::try_from((tomorrow - now).num_seconds().max(1)).unwrap_or(1),
+            });
+        }
+        Ok(())
     }
 
     /// Assesses a request; stores nothing.
@@ -204,6 +275,18 @@ impl AccessRequests {
         body: AccessRequest,
     ) -> Result<StoredRequest, AccessError> {
         check_workflow_names(&body.workflows)?;
+        self.check_quota(
+            "created access requests",
+            self.quotas.requests_per_day,
+            async |since| {
+                access_requests::Entity::find()
+                    .filter(access_requests::Column::OwnerId.eq(user.id))
+                    .filter(access_requests::Column::CreatedAt.gte(since))
+                    .count(&self.db)
+                    .await
+            },
+        )
+        .await?;
         let now = Utc::now();
         let id = Uuid::new_v4();
         let txn = crate::db::begin_write(&self.db).await?;
@@ -251,7 +334,14 @@ impl AccessRequests {
         id: Uuid,
         workflow: Workflow,
     ) -> Result<StoredRequest, AccessError> {
+        let max = self.limits.max_workflows;
         self.edit(user, id, "access_request.add_workflow", move |mut body| {
+            if body.workflows.len() >= max {
+                return Err(invalid(
+                    "workflow",
+                    format!("the request has {max} workflows, the most allowed"),
+                ));
+            }
             body.workflows.push(workflow);
             check_workflow_names(&body.workflows)?;
             Ok(body)
@@ -540,9 +630,23 @@ impl AccessRequests {
     /// Adds a comment (the owner answering, or a reviewer) without changing the status.
     pub async fn comment(&self, user: &User, id: Uuid, body: &str) -> Result<Comment, AccessError> {
         let body = body.trim();
-        if body.is_empty() || body.chars().count() > 10_000 {
-            return Err(invalid("body", "must be 1 to 10,000 characters"));
+        let max = self.limits.max_long_text_chars;
+        if body.is_empty() || body.chars().nth(max).is_some() {
+            return Err(invalid("body", format!("must be 1 to {max} characters")));
         }
+        self.check_quota(
+            "posted comments",
+            self.quotas.comments_per_day,
+            async |since| {
+                access_request_comments::Entity::find()
+                    .filter(access_request_comments::Column::AuthorId.eq(user.id))
+                    .filter(access_request_comments::Column::Kind.eq("comment"))
+                    .filter(access_request_comments::Column::CreatedAt.gte(since))
+                    .count(&self.db)
+                    .await
+            },
+        )
+        .await?;
         let txn = crate::db::begin_write(&self.db).await?;
         let row = find_row(&txn, id).await?;
         if row.owner_id != user.id && user.role < Role::Reviewer {

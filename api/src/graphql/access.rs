@@ -142,7 +142,9 @@ impl AccessQuery {
         input: AccessRequestInput,
     ) -> Result<AssessmentView> {
         let services = services(ctx)?;
-        let request = input.into_request().map_err(ApiError::invalid_fields)?;
+        let request = input
+            .into_request(services.access.limits())
+            .map_err(ApiError::invalid_fields)?;
         Ok((&services.access.assess(&request)).into())
     }
 
@@ -209,7 +211,9 @@ impl AccessMutation {
     ) -> Result<AccessRequestView> {
         let services = services(ctx)?;
         let user = principal(ctx)?.require_role(Role::Contact)?;
-        let body = input.into_request().map_err(ApiError::invalid_fields)?;
+        let body = input
+            .into_request(services.access.limits())
+            .map_err(ApiError::invalid_fields)?;
         let stored = services
             .access
             .create(user, body)
@@ -230,7 +234,9 @@ impl AccessMutation {
         let services = services(ctx)?;
         let user = principal(ctx)?.require_role(Role::Contact)?;
         let id = parse_id("id", &id)?;
-        let body = input.into_request().map_err(ApiError::invalid_fields)?;
+        let body = input
+            .into_request(services.access.limits())
+            .map_err(ApiError::invalid_fields)?;
         let stored = services
             .access
             .update(user, id, body)
@@ -251,7 +257,7 @@ impl AccessMutation {
         let user = principal(ctx)?.require_role(Role::Contact)?;
         let id = parse_id("requestId", &request_id)?;
         let workflow = workflow
-            .into_workflow("workflow")
+            .into_workflow("workflow", services.access.limits())
             .map_err(ApiError::invalid_fields)?;
         let stored = services
             .access

@@ -441,15 +441,22 @@ impl From<WorkflowInput> for input::WorkflowInput {
 impl AccessRequestInput {
     /// Converts into the compliance crate's request (the shared conversion of
     /// [`input::RequestInput::into_request`]), or every invalid field with its path.
-    pub fn into_request(self) -> Result<AccessRequest, Vec<FieldError>> {
-        input::RequestInput::from(self).into_request()
+    pub fn into_request(
+        self,
+        limits: &input::InputLimits,
+    ) -> Result<AccessRequest, Vec<FieldError>> {
+        input::RequestInput::from(self).into_request(limits)
     }
 }
 
 impl WorkflowInput {
     /// Converts one workflow (for `addWorkflow`), or every invalid field with its path.
-    pub fn into_workflow(self, path: &str) -> Result<Workflow, Vec<FieldError>> {
-        input::WorkflowInput::from(self).into_workflow(path)
+    pub fn into_workflow(
+        self,
+        path: &str,
+        limits: &input::InputLimits,
+    ) -> Result<Workflow, Vec<FieldError>> {
+        input::WorkflowInput::from(self).into_workflow(path, limits)
     }
 }
 
@@ -1004,7 +1011,9 @@ mod tests {
             }],
             ..AccessRequestInput::default()
         };
-        let errors = input.into_request().expect_err("invalid");
+        let errors = input
+            .into_request(&input::InputLimits::default())
+            .expect_err("invalid");
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,

@@ -24,6 +24,7 @@ use http_body_util::BodyExt;
 
 use super::AppState;
 use super::metrics::record_graphql;
+use super::principal::Resolved;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode};
 use std::sync::Arc;
@@ -94,6 +95,7 @@ fn wants_graphiql(headers: &HeaderMap) -> bool {
 /// `GET /graphql`.
 pub async fn get(
     State(state): State<AppState>,
+    caller: Resolved,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -111,7 +113,21 @@ pub async fn get(
     }
     let Some(query) = query else {
         if state.services.config.graphql.graphiql && wants_graphiql(&headers) {
-            return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+            // GraphiQL's page loads its scripts and styles from unpkg.com and starts with an
+            // inline script: its own policy allows that much, and nothing else.
+            return (
+                [(
+                    axum::http::header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(
+                        "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+                         style-src 'self' 'unsafe-inline' https://unpkg.com; \
+                         img-src 'self' data: https://unpkg.com; font-src 'self' data: https://unpkg.com; \
+                         connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+                    ),
+                )],
+                Html(GraphiQLSource::build().endpoint("/graphql").finish()),
+            )
+                .into_response();
         }
         return request_error(
             Media::Json,
@@ -144,6 +160,7 @@ pub async fn get(
     }
     execute(
         &state,
+        caller,
         &headers,
         Method::GET,
         media,
@@ -153,7 +170,12 @@ pub async fn get(
 }
 
 /// `POST /graphql`.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    caller: Resolved,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let media = match negotiate(&headers) {
         Ok(media) => media,
         Err(error) => return request_error(Media::Json, error),
@@ -192,7 +214,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
             );
         }
     };
-    execute(&state, &headers, Method::POST, media, body).await
+    execute(&state, caller, &headers, Method::POST, media, body).await
 }
 
 /// A request as it arrives: parsed from the query string (GET), or a body not yet read (POST),
@@ -293,6 +315,7 @@ impl Seen {
 /// Executes one operation and records it in the usage ledger, whether it ran or was refused.
 async fn execute(
     state: &AppState,
+    caller: Resolved,
     headers: &HeaderMap,
     method: Method,
     media: Media,
@@ -301,7 +324,7 @@ async fn execute(
     let started = Instant::now();
     let occurred_at = chrono::Utc::now();
     let mut seen = Seen::default();
-    let response = run(state, headers, method, media, incoming, &mut seen).await;
+    let response = run(state, caller, headers, method, media, incoming, &mut seen).await;
     let ledger = &state.services.metering.ledger;
     if ledger.is_enabled() {
         let meta = seen.meta.as_deref();
@@ -342,6 +365,7 @@ async fn execute(
 
 async fn run(
     state: &AppState,
+    caller: Resolved,
     headers: &HeaderMap,
     method: Method,
     media: Media,
@@ -353,7 +377,7 @@ async fn run(
     let limits = &services.config.graphql;
 
     // Who is calling, and whether they may, before a byte of a body is read.
-    let principal = match super::principal::resolve(headers, services).await {
+    let principal = match caller.0 {
         Ok(principal) => principal,
         Err(error) => return seen.refuse(media, error),
     };

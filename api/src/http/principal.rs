@@ -1,8 +1,12 @@
 //! Who is calling, from the request's headers: an app key (`Authorization: Bearer`) or a web
 //! session cookie. No credentials is not an error here; fields decide what anonymous callers see.
 
-use axum::http::HeaderMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
 
 use crate::auth::sessions::{self, SESSION_COOKIE};
 use crate::auth::{Principal, User};
@@ -44,6 +48,51 @@ pub async fn resolve(headers: &HeaderMap, services: &Services) -> Result<Princip
     Ok(Principal::Anonymous)
 }
 
+/// The caller of a request, resolved once: by the client-limit layer (which needs to know whom
+/// to count the request against) or, where that layer did not run, by the extractor itself.
+#[derive(Debug, Clone)]
+pub struct Resolved(pub Result<Principal, ApiError>);
+
+impl FromRequestParts<crate::http::AppState> for Resolved {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::http::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(resolved) = parts.extensions.remove::<Resolved>() {
+            return Ok(resolved);
+        }
+        Ok(Self(resolve(&parts.headers, &state.services).await))
+    }
+}
+
+/// The address a request came from: the peer of the connection, or, behind
+/// `http.forwarded_for_hops` trusted proxies, the address the outermost of them saw (that many
+/// entries from the right of `X-Forwarded-For`; the entries further left are the client's own
+/// claims and are not trusted).
+pub fn client_address(extensions: &Extensions, headers: &HeaderMap, hops: usize) -> IpAddr {
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    if hops == 0 {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    forwarded
+        .len()
+        .checked_sub(hops)
+        .and_then(|i| forwarded.get(i))
+        .and_then(|entry| entry.parse().ok())
+        .unwrap_or(peer)
+}
+
 /// The session cookie's value, if the request carries one.
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     cookie(headers, SESSION_COOKIE)
@@ -64,4 +113,34 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// The signed-in user of a principal, for web pages.
 pub fn user(principal: &Principal) -> Option<&User> {
     principal.user()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn the_client_address_is_the_peer_unless_proxies_are_trusted() {
+        let mut extensions = Extensions::new();
+        extensions.insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 2], 4000))));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 198.51.100.7"),
+        );
+        let peer: IpAddr = "10.0.0.2".parse().expect("ip");
+        assert_eq!(client_address(&extensions, &headers, 0), peer);
+        assert_eq!(
+            client_address(&extensions, &headers, 1),
+            "198.51.100.7".parse::<IpAddr>().expect("ip"),
+            "the address the trusted proxy saw, not the client's claim"
+        );
+        assert_eq!(
+            client_address(&extensions, &headers, 3),
+            peer,
+            "fewer entries than hops"
+        );
+    }
 }

@@ -4,13 +4,16 @@
 //! UTC, both included; `to` defaults to today and `from` to six days before `to`).
 
 use axum::extract::{Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Duration as Days, NaiveDate};
 use serde::Deserialize;
 
 use super::AppState;
+use super::principal::Resolved;
 use crate::auth::{Principal, Role, parse_id};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::metering::documents;
@@ -88,18 +91,18 @@ impl ReportParams {
 }
 
 /// The caller, who must be a signed-in reviewer or admin.
-async fn reviewer(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
-    let principal = super::principal::resolve(headers, &state.services).await?;
+fn reviewer(caller: Resolved) -> Result<Principal, ApiError> {
+    let principal = caller.0?;
     principal.require_role(Role::Reviewer)?;
     Ok(principal)
 }
 
 async fn load(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: Resolved,
     params: &ReportParams,
 ) -> Result<UsageReport, ApiError> {
-    reviewer(state, headers).await?;
+    reviewer(caller)?;
     let request = params.request()?;
     let services = &state.services;
     services
@@ -119,10 +122,10 @@ fn file_name(report: &UsageReport, extension: &str) -> String {
 /// `GET /reports/usage.csv`: the per-day rows.
 pub async fn csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Resolved,
     Query(params): Query<ReportParams>,
 ) -> Response {
-    let report = match load(&state, &headers, &params).await {
+    let report = match load(&state, caller, &params).await {
         Ok(report) => report,
         Err(error) => return error.into_response(),
     };
@@ -143,10 +146,10 @@ pub async fn csv(
 /// `GET /reports/usage.json`: the whole report.
 pub async fn json(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Resolved,
     Query(params): Query<ReportParams>,
 ) -> Response {
-    match load(&state, &headers, &params).await {
+    match load(&state, caller, &params).await {
         Ok(report) => (
             [
                 (CONTENT_DISPOSITION, file_name(&report, "json")),
@@ -162,11 +165,11 @@ pub async fn json(
 /// `GET /reports/usage`: the printable HTML report. Anonymous visitors are sent to sign in.
 pub async fn html(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Resolved,
     Query(params): Query<ReportParams>,
     uri: axum::http::Uri,
 ) -> Response {
-    let report = match load(&state, &headers, &params).await {
+    let report = match load(&state, caller, &params).await {
         Ok(report) => report,
         Err(error) if error.code == ErrorCode::Unauthenticated => {
             let next = uri
@@ -181,7 +184,21 @@ pub async fn html(
         }
     };
     match state.services.metering.templates.render_html(&report) {
-        Ok(page) => (StatusCode::OK, [(CACHE_CONTROL, "no-store")], Html(page)).into_response(),
+        // A standalone document (it is also saved and printed): its styles are inline, so its
+        // policy allows inline styles, and still no script at all.
+        Ok(page) => (
+            StatusCode::OK,
+            [
+                (CACHE_CONTROL, "no-store"),
+                (
+                    CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+                     base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                ),
+            ],
+            Html(page),
+        )
+            .into_response(),
         Err(error) => {
             ApiError::internal("usage report html", &std::io::Error::other(error)).into_response()
         }

@@ -127,7 +127,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/dataclips", get(dataclips::page))
         .route("/dataclips/refresh", post(dataclips::refresh))
-        .route_layer(middleware::from_fn_with_state(state, render_errors))
+        .route_layer(middleware::from_fn_with_state(state.clone(), render_errors))
+        // Pages take forms, never uploads: the form limit, not the API's body limit.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.services.config.http.max_form_bytes,
+        ))
         .route("/static/{*path}", get(static_file))
 }
 
@@ -181,6 +185,8 @@ pub fn error_page(state: &AppState, caller: &page::Caller, error: &ApiError) -> 
         ErrorCode::Conflict => "Not possible now",
         ErrorCode::BadUserInput | ErrorCode::BadRequest => "Something is wrong with the input",
         ErrorCode::VaultLocked => "The vault is locked",
+        ErrorCode::RateLimited => "Too many requests",
+        ErrorCode::PayloadTooLarge => "Too much input",
         _ => "Something went wrong",
     };
     let view = ErrorView {
@@ -188,10 +194,23 @@ pub fn error_page(state: &AppState, caller: &page::Caller, error: &ApiError) -> 
         code: error.code.as_str(),
     };
     let status = error.code.status();
-    match caller.render(state, status, "error", caller.layout(title), &view) {
+    let mut response = match caller.render(state, status, "error", caller.layout(title), &view) {
         Ok(response) => response,
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    };
+    // A quota or rate refusal says when to come back, as the API's do.
+    if let Some(seconds) = error
+        .details
+        .as_ref()
+        .and_then(|d| d.get("retryAfterSeconds"))
+        .and_then(serde_json::Value::as_u64)
+        && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, value);
     }
+    response
 }
 
 async fn static_file(axum::extract::Path(path): axum::extract::Path<String>) -> Response {

@@ -14,7 +14,7 @@ use super::{csrf, stash};
 use crate::auth::{Principal, Role, User};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::AppState;
-use crate::http::principal::resolve;
+use crate::http::principal::{Resolved, client_address};
 
 /// The signed-in user, as views show it.
 #[derive(Debug, Clone, Serialize)]
@@ -138,6 +138,8 @@ pub struct Caller {
     pub headers: HeaderMap,
     /// The request's path and query.
     pub here: String,
+    /// The address the request came from (see `http::principal::client_address`).
+    pub address: std::net::IpAddr,
     csrf: String,
     csrf_cookie: Option<String>,
     secure: bool,
@@ -150,10 +152,16 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let principal = resolve(&parts.headers, &state.services)
-            .await
+        let principal = Resolved::from_request_parts(parts, state)
+            .await?
+            .0
             .unwrap_or(Principal::Anonymous);
-        let secure = state.services.config.auth.cookie_secure;
+        let address = client_address(
+            &parts.extensions,
+            &parts.headers,
+            state.services.config.http.forwarded_for_hops,
+        );
+        let secure = state.services.config.cookies_secure();
         let (csrf, csrf_cookie) = csrf::token_for(&principal, &parts.headers, secure);
         let here = parts
             .uri
@@ -163,6 +171,7 @@ impl FromRequestParts<AppState> for Caller {
             principal,
             headers: parts.headers.clone(),
             here,
+            address,
             csrf,
             csrf_cookie,
             secure,
@@ -229,7 +238,15 @@ impl Caller {
             if !stash::same_origin(&self.headers) {
                 return Err(csrf_refused());
             }
-            let token = stash::save(&state.services.db, return_to, &form.0).await?;
+            let token = stash::save(
+                &state.services.db,
+                &state.services.stash_limits,
+                self.address,
+                return_to,
+                &form.0,
+            )
+            .await
+            .map_err(ApiError::from)?;
             let back = format!("{return_to}?restore={token}");
             return Err(PageError::Redirect {
                 location: format!("/login?next={}", urlencode(&back)),
@@ -314,18 +331,46 @@ impl FormPairs {
     }
 }
 
-impl<S: Send + Sync> FromRequest<S> for FormPairs {
+impl FromRequest<AppState> for FormPairs {
     type Rejection = PageError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
+    /// Reads a form within `http.max_form_bytes` and `http.max_form_fields`, refusing (413)
+    /// before any work grows past them.
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limits = &state.services.config.http;
+        let form_type = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                v.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if !form_type {
+            return Err(PageError::Api(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the form as application/x-www-form-urlencoded",
+            )));
+        }
+        let body = axum::body::to_bytes(request.into_body(), limits.max_form_bytes)
             .await
-            .map_err(|rejection| {
+            .map_err(|_| {
                 PageError::Api(ApiError::new(
-                    ErrorCode::BadRequest,
-                    format!("the form could not be read: {rejection}"),
+                    ErrorCode::PayloadTooLarge,
+                    format!("the form is larger than {} bytes", limits.max_form_bytes),
                 ))
             })?;
+        let mut pairs = Vec::new();
+        for (name, value) in url::form_urlencoded::parse(&body) {
+            if pairs.len() == limits.max_form_fields {
+                return Err(PageError::Api(ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the form has more than {} fields", limits.max_form_fields),
+                )));
+            }
+            pairs.push((name.into_owned(), value.into_owned()));
+        }
         Ok(Self(pairs))
     }
 }

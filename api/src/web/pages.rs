@@ -1,10 +1,7 @@
 //! The start page and signing in and out.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-use axum::Extension;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -135,11 +132,10 @@ pub struct LoginForm {
 /// `POST /login`: checks CSRF, throttles, verifies the password, starts a session.
 pub async fn login(
     State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     caller: Caller,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let address = connect.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.0.ip());
+    let address = caller.address;
     let next = safe_next(form.next.as_deref());
     let fail = |status: StatusCode, message: &str| {
         let view = LoginView {
@@ -187,7 +183,7 @@ pub async fn login(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         session.cookie_value,
         ttl.num_seconds(),
-        if state.services.config.auth.cookie_secure {
+        if state.services.config.cookies_secure() {
             "; Secure"
         } else {
             ""

@@ -7,7 +7,7 @@
 //! differs from the input (a textarea of project URLs, times as a comma-separated list, file
 //! sizes in MB) map their errors here.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gatehouse_compliance::AccessRequest;
@@ -20,8 +20,8 @@ use serde::Serialize;
 use super::fields::{Errors, Field, id_of};
 use super::page::FormPairs;
 use crate::access::input::{
-    ApiDocumentationInput, CommercialPermissionInput, ProjectContactInput, RequestInput,
-    RequesterInput, TriggerInput, WorkflowInput, platform,
+    ApiDocumentationInput, CommercialPermissionInput, InputLimits, MAX_WORKFLOWS_CEILING,
+    ProjectContactInput, RequestInput, RequesterInput, TriggerInput, WorkflowInput, platform,
 };
 use crate::error::FieldError;
 
@@ -148,13 +148,17 @@ fn workflow_key(i: usize, field: &str) -> String {
     format!("workflows[{i}].{field}")
 }
 
-/// The position of `workflows[<i>]...` keys.
-fn workflow_index(key: &str) -> Option<usize> {
-    key.strip_prefix("workflows[")?
-        .split_once(']')?
-        .0
-        .parse()
-        .ok()
+/// The position and field of a `workflows[<i>].<field>` key.
+fn workflow_field(key: &str) -> Option<(usize, &str)> {
+    let (index, field) = key.strip_prefix("workflows[")?.split_once("].")?;
+    Some((index.parse().ok()?, field))
+}
+
+/// One posted workflow's fields, first value of each name.
+#[derive(Default)]
+struct WorkflowFields<'a> {
+    text: HashMap<&'a str, &'a str>,
+    operations: BTreeSet<String>,
 }
 
 impl RequestForm {
@@ -166,35 +170,53 @@ impl RequestForm {
         }
     }
 
-    /// The form as posted.
-    pub fn from_pairs(form: &FormPairs) -> Self {
-        let text = |name: &str| form.get(name).to_owned();
-        let mut indices: Vec<usize> = form
-            .0
-            .iter()
-            .filter_map(|(k, _)| workflow_index(k))
-            .collect();
-        indices.sort_unstable();
-        indices.dedup();
-        let workflows = indices
-            .into_iter()
-            .map(|i| {
-                let w = |field: &str| form.get(&workflow_key(i, field)).to_owned();
-                let prefix = workflow_key(i, "entities.");
-                let operations = form
-                    .0
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        k.strip_prefix(&prefix)
-                            .map(|entity| format!("{entity}:{v}"))
-                    })
-                    .collect();
+    /// The form as posted: one pass over the fields, and no more than one workflow past
+    /// `limits.max_workflows` read, whatever the post holds (the one past shows the limit's
+    /// error; the page that echoes the form stays bounded).
+    pub fn from_pairs(form: &FormPairs, limits: &InputLimits) -> Self {
+        let most = limits.max_workflows.min(MAX_WORKFLOWS_CEILING);
+        let mut first: HashMap<&str, &str> = HashMap::with_capacity(form.0.len());
+        let mut workflows: BTreeMap<usize, WorkflowFields> = BTreeMap::new();
+        let mut platforms = BTreeSet::new();
+        for (key, value) in &form.0 {
+            first.entry(key.as_str()).or_insert(value.as_str());
+            if key == "platforms" && KNOWN_PLATFORMS.contains(&value.as_str()) {
+                platforms.insert(value.clone());
+            }
+            let Some((i, field)) = workflow_field(key) else {
+                continue;
+            };
+            if !workflows.contains_key(&i) && workflows.len() > most {
+                continue;
+            }
+            let fields = workflows.entry(i).or_default();
+            match field.strip_prefix("entities.") {
+                Some(entity) => {
+                    fields.operations.insert(format!("{entity}:{value}"));
+                }
+                None => {
+                    fields.text.entry(field).or_insert(value.as_str());
+                }
+            }
+        }
+        let text = |name: &str| first.get(name).copied().unwrap_or_default().to_owned();
+        let workflows = workflows
+            .into_values()
+            .map(|fields| {
+                let w = |name: &str| {
+                    fields
+                        .text
+                        .get(name)
+                        .copied()
+                        .unwrap_or_default()
+                        .to_owned()
+                };
                 WorkflowForm {
                     name: w("name"),
                     description: w("description"),
                     direction: w("direction"),
                     purpose: w("purpose"),
-                    operations,
+                    operations: fields.operations,
                     trigger: w("trigger"),
                     every_minutes: w("trigger.everyMinutes"),
                     daily_at: w("trigger.dailyAt"),
@@ -215,24 +237,20 @@ impl RequestForm {
             contact_name: text("projectContact.name"),
             contact_role: text("projectContact.role"),
             contact_email: text("projectContact.email"),
-            permission_confirmed: form.checked("commercialPermission.confirmed"),
+            permission_confirmed: first.contains_key("commercialPermission.confirmed"),
             permission_by: text("commercialPermission.confirmedBy"),
             permission_on: text("commercialPermission.confirmedOn"),
             permission_at: text("commercialPermission.confirmedAt"),
-            docs_reviewed: form.checked("apiDocumentation.reviewed"),
+            docs_reviewed: first.contains_key("apiDocumentation.reviewed"),
             docs_url: text("apiDocumentation.url"),
             integration_name: text("integration.name"),
             integration_purpose: text("integration.purpose"),
-            platforms: form
-                .all("platforms")
-                .filter(|p| KNOWN_PLATFORMS.contains(p))
-                .map(str::to_owned)
-                .collect(),
+            platforms,
             platforms_other: text("platforms.other"),
-            caching: form.checked("mitigations.caching"),
-            backoff: form.checked("mitigations.backoff"),
-            off_peak: form.checked("mitigations.offPeakScheduling"),
-            incremental: form.checked("mitigations.incrementalSync"),
+            caching: first.contains_key("mitigations.caching"),
+            backoff: first.contains_key("mitigations.backoff"),
+            off_peak: first.contains_key("mitigations.offPeakScheduling"),
+            incremental: first.contains_key("mitigations.incrementalSync"),
             workflows,
         }
     }
@@ -282,7 +300,10 @@ impl RequestForm {
 
     /// Adds an empty workflow at the end.
     pub fn add_workflow(&mut self) {
-        self.workflows.push(WorkflowForm::default());
+        // One past any limit at most: the limit's error then says what to do.
+        if self.workflows.len() <= MAX_WORKFLOWS_CEILING {
+            self.workflows.push(WorkflowForm::default());
+        }
     }
 
     /// Removes the workflow at `index`, if there is one.
@@ -294,10 +315,10 @@ impl RequestForm {
 
     /// Validates the form: the request, or every invalid field by its form name. Workflows
     /// left entirely blank are ignored.
-    pub fn to_request(&self) -> Result<AccessRequest, Errors> {
+    pub fn to_request(&self, limits: &InputLimits) -> Result<AccessRequest, Errors> {
         let mut errors = Errors::default();
         let (input, rows, lines) = self.to_input(&mut errors);
-        match input.into_request() {
+        match input.into_request(limits) {
             Ok(request) if errors.is_empty() => Ok(request),
             Ok(_) => Err(errors),
             Err(shared) => {
@@ -558,8 +579,12 @@ fn form_error(error: FieldError, rows: &[usize], lines: &[usize]) -> FieldError 
         let line = lines.get(i).copied().unwrap_or(i + 1);
         return FieldError::new("projectUrls", format!("Line {line}: {message}"));
     }
-    if field.starts_with("platforms[") {
+    if field.starts_with("platforms[") || field == "platforms" {
         return FieldError::new("platforms.other", message);
+    }
+    // The form has no field for the list of workflows: its limit shows on the first one.
+    if field == "workflows" {
+        return FieldError::new("workflows[0].name", format!("The request {message}"));
     }
     if let Some((k, tail)) = field.strip_prefix("workflows[").and_then(indexed) {
         let row = rows.get(k).copied().unwrap_or(k);
@@ -1166,30 +1191,38 @@ mod tests {
     fn a_stored_request_shows_in_the_form_and_converts_back_unchanged() {
         let request = gatehouse_compliance::examples::bentley_example();
         let form = RequestForm::from_request(&request);
-        assert_eq!(form.to_request().expect("valid"), request);
+        assert_eq!(
+            form.to_request(&InputLimits::default()).expect("valid"),
+            request
+        );
     }
 
     #[test]
     fn errors_land_on_the_form_fields_with_what_was_typed_kept() {
-        let form = RequestForm::from_pairs(&pairs(&[
-            (
-                "projectUrls",
-                "https://acme.e7.site/projects/1\n\nhttp://acme.e7.site/projects/2",
-            ),
-            ("requester.email", "jane at acme"),
-            ("commercialPermission.confirmedOn", "2nd of March"),
-            ("workflows[0].name", ""),
-            ("workflows[0].description", ""),
-            ("workflows[3].name", "Nightly"),
-            ("workflows[3].trigger", "daily_at"),
-            ("workflows[3].trigger.dailyAt", "02:00, 2am"),
-            ("workflows[3].recordsPerRun", "lots"),
-            ("workflows[3].uploads.filesPerRun", "3"),
-            ("workflows[3].uploads.averageMb", "40"),
-            ("workflows[3].uploads.maxMb", "10"),
-            ("workflows[3].entities.activity", "read"),
-        ]));
-        let errors = form.to_request().expect_err("invalid");
+        let form = RequestForm::from_pairs(
+            &pairs(&[
+                (
+                    "projectUrls",
+                    "https://acme.e7.site/projects/1\n\nhttp://acme.e7.site/projects/2",
+                ),
+                ("requester.email", "jane at acme"),
+                ("commercialPermission.confirmedOn", "2nd of March"),
+                ("workflows[0].name", ""),
+                ("workflows[0].description", ""),
+                ("workflows[3].name", "Nightly"),
+                ("workflows[3].trigger", "daily_at"),
+                ("workflows[3].trigger.dailyAt", "02:00, 2am"),
+                ("workflows[3].recordsPerRun", "lots"),
+                ("workflows[3].uploads.filesPerRun", "3"),
+                ("workflows[3].uploads.averageMb", "40"),
+                ("workflows[3].uploads.maxMb", "10"),
+                ("workflows[3].entities.activity", "read"),
+            ]),
+            &InputLimits::default(),
+        );
+        let errors = form
+            .to_request(&InputLimits::default())
+            .expect_err("invalid");
         assert!(
             errors
                 .of("projectUrls")
@@ -1212,7 +1245,9 @@ mod tests {
         let mut fixed = form.clone();
         fixed.workflows[1].records_per_run = "1,000".into();
         fixed.permission_on = "2026-03-02".into();
-        let errors = fixed.to_request().expect_err("still invalid");
+        let errors = fixed
+            .to_request(&InputLimits::default())
+            .expect_err("still invalid");
         assert!(
             errors
                 .of("workflows[1].trigger.dailyAt")
@@ -1236,14 +1271,17 @@ mod tests {
     #[test]
     fn a_value_in_one_trigger_field_says_which_trigger_was_meant() {
         // A browser posts every select: direction and purpose come with the row.
-        let form = RequestForm::from_pairs(&pairs(&[
-            ("workflows[0].name", "Hourly"),
-            ("workflows[0].direction", "read"),
-            ("workflows[0].purpose", "integration"),
-            ("workflows[0].trigger", "none"),
-            ("workflows[0].trigger.everyMinutes", "60"),
-        ]));
-        let request = form.to_request().expect("valid");
+        let form = RequestForm::from_pairs(
+            &pairs(&[
+                ("workflows[0].name", "Hourly"),
+                ("workflows[0].direction", "read"),
+                ("workflows[0].purpose", "integration"),
+                ("workflows[0].trigger", "none"),
+                ("workflows[0].trigger.everyMinutes", "60"),
+            ]),
+            &InputLimits::default(),
+        );
+        let request = form.to_request(&InputLimits::default()).expect("valid");
         assert_eq!(
             request.workflows[0].trigger.as_ref().map(|t| t.describe()),
             Some("every 60 minutes".to_owned())
@@ -1252,10 +1290,13 @@ mod tests {
 
     #[test]
     fn workflows_are_added_and_removed_in_place() {
-        let mut form = RequestForm::from_pairs(&pairs(&[
-            ("workflows[0].name", "First"),
-            ("workflows[1].name", "Second"),
-        ]));
+        let mut form = RequestForm::from_pairs(
+            &pairs(&[
+                ("workflows[0].name", "First"),
+                ("workflows[1].name", "Second"),
+            ]),
+            &InputLimits::default(),
+        );
         form.add_workflow();
         assert_eq!(form.workflows.len(), 3);
         form.remove_workflow(0);

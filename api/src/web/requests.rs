@@ -140,7 +140,7 @@ impl FormPage<'_> {
         alert: Option<String>,
     ) -> PageResult {
         let assessment = typed
-            .to_request()
+            .to_request(self.state.services.access.limits())
             .ok()
             .map(|request| (&self.state.services.access.assess(&request)).into());
         let view = FormView {
@@ -179,7 +179,10 @@ pub async fn new_form(
         .restore(&state, "/requests/new", query.restore.as_deref())
         .await?;
     let (typed, notice) = match &restored {
-        Some(pairs) => (RequestForm::from_pairs(pairs), Some("restored")),
+        Some(pairs) => (
+            RequestForm::from_pairs(pairs, state.services.access.limits()),
+            Some("restored"),
+        ),
         None => (RequestForm::blank(), query.notice.as_deref()),
     };
     let page = FormPage {
@@ -221,13 +224,13 @@ pub async fn create(State(state): State<AppState>, caller: Caller, form: FormPai
         public: false,
         comments: Vec::new(),
     };
-    let mut typed = RequestForm::from_pairs(&form);
+    let mut typed = RequestForm::from_pairs(&form, state.services.access.limits());
     let action = FormAction::of(&form);
     let layout = layout(&caller, "New access request", None);
     if let Some(status) = rearrange(&mut typed, action) {
         return page.render(layout, status, &typed, &Errors::default(), None);
     }
-    let body = match typed.to_request() {
+    let body = match typed.to_request(state.services.access.limits()) {
         Ok(body) => body,
         Err(errors) => {
             return page.render(
@@ -341,7 +344,10 @@ pub async fn edit_form(
         .restore(&state, &path, query.restore.as_deref())
         .await?;
     let (typed, notice) = match &restored {
-        Some(pairs) => (RequestForm::from_pairs(pairs), Some("restored")),
+        Some(pairs) => (
+            RequestForm::from_pairs(pairs, state.services.access.limits()),
+            Some("restored"),
+        ),
         None => (
             RequestForm::from_request(&stored.body),
             query.notice.as_deref(),
@@ -391,13 +397,13 @@ pub async fn update(
         public: false,
         comments: conversation(&state, id).await?,
     };
-    let mut typed = RequestForm::from_pairs(&form);
+    let mut typed = RequestForm::from_pairs(&form, state.services.access.limits());
     let action = FormAction::of(&form);
     let layout = layout(&caller, &title, None);
     if let Some(status) = rearrange(&mut typed, action) {
         return page.render(layout, status, &typed, &Errors::default(), None);
     }
-    let body = match typed.to_request() {
+    let body = match typed.to_request(state.services.access.limits()) {
         Ok(body) => body,
         Err(errors) => {
             return page.render(
@@ -951,22 +957,25 @@ pub async fn check(State(state): State<AppState>, caller: Caller, form: FormPair
         comments: Vec::new(),
     };
     let layout = caller.layout("Will my use case be approved?");
-    let mut typed = RequestForm::from_pairs(&form);
+    // The token first: a post without it (from another site, or a script) costs no parsing
+    // and gets nothing of itself echoed back.
     if !caller.csrf_ok(&form) {
-        // Nothing is stored here, but the form is still refused; what was typed is kept.
-        let alert = "This form had expired. Your input is kept: press Assess again.".to_owned();
+        let alert = "This form had expired or did not come from this page. Go back to keep \
+                     what you typed, reload this page, and press Assess again."
+            .to_owned();
         return page.render(
             layout,
             StatusCode::FORBIDDEN,
-            &typed,
+            &RequestForm::blank(),
             &Errors::default(),
             Some(alert),
         );
     }
+    let mut typed = RequestForm::from_pairs(&form, state.services.access.limits());
     if let Some(status) = rearrange(&mut typed, FormAction::of(&form)) {
         return page.render(layout, status, &typed, &Errors::default(), None);
     }
-    let (status, errors) = match typed.to_request() {
+    let (status, errors) = match typed.to_request(state.services.access.limits()) {
         Ok(_) => (StatusCode::OK, Errors::default()),
         Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
     };
@@ -992,8 +1001,8 @@ pub async fn assess_fragment(
     if !caller.csrf_ok(&form) {
         return Err(csrf_refused());
     }
-    let typed = RequestForm::from_pairs(&form);
-    let view = match typed.to_request() {
+    let typed = RequestForm::from_pairs(&form, state.services.access.limits());
+    let view = match typed.to_request(state.services.access.limits()) {
         Ok(request) => FragmentView {
             assessment: Some((&state.services.access.assess(&request)).into()),
             errors: Vec::new(),

@@ -9,13 +9,24 @@
 //!
 //! Secrets (issued tokens, passwords) and CSRF tokens are never stashed: the user types a
 //! secret again.
+//!
+//! Stashes are written without an account, so they are bounded: a form is at most
+//! `http.max_form_bytes`, one client address may leave `auth.stashes_per_address_per_hour`,
+//! and all live stashes together at most `auth.stash_max_total_bytes`; past a bound the form is
+//! refused with `RATE_LIMITED` instead of kept.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use chrono::{Duration, Utc};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter,
+    QueryFilter, QuerySelect,
 };
 
 use crate::auth::secrets::{random_token, sha256_hex};
@@ -28,12 +39,77 @@ pub const TTL_MINUTES: i64 = 30;
 /// Fields never stashed.
 const NEVER_STASHED: [&str; 3] = ["csrf", "token", "password"];
 
-/// Stashes a form's fields for `path`; returns the token that restores them.
+/// How many stashes a client address may leave, and how many bytes all may hold.
+#[derive(Debug)]
+pub struct StashLimits {
+    per_address: DefaultKeyedRateLimiter<IpAddr>,
+    max_total_bytes: u64,
+}
+
+impl StashLimits {
+    /// `per_hour` stashes per client address per hour; `max_total_bytes` for all live ones.
+    pub fn new(per_hour: u32, max_total_bytes: u64) -> Self {
+        let quota = Quota::per_hour(NonZeroU32::new(per_hour.max(1)).unwrap_or(NonZeroU32::MIN));
+        Self {
+            per_address: RateLimiter::keyed(quota),
+            max_total_bytes,
+        }
+    }
+
+    /// Drops the state of addresses back to a full quota (called periodically).
+    pub fn shrink(&self) {
+        self.per_address.retain_recent();
+    }
+}
+
+/// Why a form was not stashed.
+#[derive(Debug, thiserror::Error)]
+pub enum StashError {
+    /// The client address left its share of stashes this hour.
+    #[error("too many forms kept for sign-in from this address; sign in first, then post again")]
+    TooMany {
+        /// Seconds until the address may leave another.
+        retry_after_secs: u64,
+    },
+    /// All stashes together are at their bound.
+    #[error("too many forms are waiting for sign-in; sign in first, then post again")]
+    Full,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<StashError> for crate::error::ApiError {
+    fn from(error: StashError) -> Self {
+        use crate::error::{ApiError, ErrorCode};
+        match error {
+            StashError::TooMany { retry_after_secs } => ApiError::new(
+                ErrorCode::RateLimited,
+                StashError::TooMany { retry_after_secs }.to_string(),
+            )
+            .with_details(serde_json::json!({ "retryAfterSeconds": retry_after_secs })),
+            StashError::Full => ApiError::new(ErrorCode::RateLimited, StashError::Full.to_string())
+                .with_details(serde_json::json!({ "retryAfterSeconds": TTL_MINUTES * 60 })),
+            StashError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Stashes a form's fields for `path`, left by a client at `address`; returns the token that
+/// restores them.
 pub async fn save(
     db: &DatabaseConnection,
+    limits: &StashLimits,
+    address: IpAddr,
     path: &str,
     fields: &[(String, String)],
-) -> Result<String, DbErr> {
+) -> Result<String, StashError> {
+    if let Err(not_until) = limits.per_address.check_key(&address) {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        return Err(StashError::TooMany {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
     let now = Utc::now();
     form_stashes::Entity::delete_many()
         .filter(form_stashes::Column::ExpiresAt.lte(now))
@@ -45,6 +121,22 @@ pub async fn save(
         .collect();
     let json = serde_json::to_string(&kept)
         .map_err(|e| DbErr::Custom(format!("cannot serialise a form stash: {e}")))?;
+    let held: Option<i64> = form_stashes::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::expr(Func::sum(
+                Func::cust("LENGTH").arg(Expr::col(form_stashes::Column::Fields)),
+            )),
+            "held",
+        )
+        .into_tuple()
+        .one(db)
+        .await?
+        .flatten();
+    let held = u64::try_from(held.unwrap_or(0)).unwrap_or(0);
+    if held.saturating_add(json.len() as u64) > limits.max_total_bytes {
+        return Err(StashError::Full);
+    }
     let token = random_token(32);
     form_stashes::ActiveModel {
         id_hash: Set(sha256_hex(&token)),
