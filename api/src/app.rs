@@ -57,6 +57,17 @@ impl App {
                 "no vault_key configured (GATEHOUSE_VAULT_KEY): tokens and dataclip credentials cannot be recorded"
             );
         }
+        let (cursors, cursor_key_origin) = crate::graphql::cursor::CursorKey::from_config(&config)
+            .map_err(|problem| anyhow::anyhow!("{problem}"))?;
+        match cursor_key_origin {
+            crate::graphql::cursor::KeyOrigin::Configured => {}
+            crate::graphql::cursor::KeyOrigin::DerivedFromVaultKey => tracing::info!(
+                "pagination cursors are signed with a key derived from vault_key (set graphql.cursor_key to sign them with a key of their own)"
+            ),
+            crate::graphql::cursor::KeyOrigin::Random => tracing::warn!(
+                "neither graphql.cursor_key nor vault_key is configured: pagination cursors are signed with a key made for this process, so they stop working at a restart and other instances refuse them"
+            ),
+        }
         let keys = KeyVerifier::new(db.clone());
         let access = AccessRequests::new(
             db.clone(),
@@ -106,6 +117,7 @@ impl App {
             background,
             dataclips,
             metering,
+            cursors,
             db,
             config: Arc::new(config),
         });

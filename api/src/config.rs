@@ -200,6 +200,10 @@ pub struct GraphqlConfig {
     pub max_live_pages: u64,
     /// Serve GraphiQL to browsers that GET `/graphql`.
     pub graphiql: bool,
+    /// The key that signs pagination cursors: base64 of 32 random bytes
+    /// (`GATEHOUSE_GRAPHQL__CURSOR_KEY`). Without it the key is derived from `vault_key`, else
+    /// made at random for the process (cursors then die with it). Redacted in `Debug`.
+    pub cursor_key: Option<SigningKey>,
 }
 
 impl Default for GraphqlConfig {
@@ -217,6 +221,7 @@ impl Default for GraphqlConfig {
             max_live_window_days: 31,
             max_live_pages: 10,
             graphiql: true,
+            cursor_key: None,
         }
     }
 }
@@ -431,12 +436,7 @@ impl VaultKey {
 
     /// The 32 key bytes, or why the value is not a key.
     pub fn bytes(&self) -> Result<[u8; 32], String> {
-        use base64::Engine as _;
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(self.0.expose_secret().trim())
-            .map_err(|_| "is not valid base64".to_owned())?;
-        <[u8; 32]>::try_from(decoded.as_slice())
-            .map_err(|_| format!("must decode to 32 bytes, not {}", decoded.len()))
+        key_bytes(&self.0)
     }
 }
 
@@ -444,6 +444,40 @@ impl fmt::Debug for VaultKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("VaultKey([REDACTED])")
     }
+}
+
+/// A key that signs (HMAC-SHA256) rather than encrypts: base64 of 32 bytes. Never shown in
+/// `Debug`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct SigningKey(SecretString);
+
+impl SigningKey {
+    /// Wraps a base64 key (checked by [`SigningKey::bytes`]).
+    pub fn new(base64: impl Into<String>) -> Self {
+        Self(SecretString::from(base64.into()))
+    }
+
+    /// The 32 key bytes, or why the value is not a key.
+    pub fn bytes(&self) -> Result<[u8; 32], String> {
+        key_bytes(&self.0)
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey([REDACTED])")
+    }
+}
+
+/// The 32 bytes of a base64 key, or why the value is not one (never quoting it).
+fn key_bytes(secret: &SecretString) -> Result<[u8; 32], String> {
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(secret.expose_secret().trim())
+        .map_err(|_| "is not valid base64".to_owned())?;
+    <[u8; 32]>::try_from(decoded.as_slice())
+        .map_err(|_| format!("must decode to 32 bytes, not {}", decoded.len()))
 }
 
 /// The clips of one project, read with one dataclip user's credentials.
@@ -619,6 +653,13 @@ impl Config {
             key.bytes().map_err(|problem| {
                 ConfigError(format!(
                     "`vault_key` {problem}: give base64 of 32 random bytes (e.g. `openssl rand -base64 32`)"
+                ))
+            })?;
+        }
+        if let Some(key) = &self.graphql.cursor_key {
+            key.bytes().map_err(|problem| {
+                ConfigError(format!(
+                    "`graphql.cursor_key` {problem}: give base64 of 32 random bytes (e.g. `openssl rand -base64 32`)"
                 ))
             })?;
         }
@@ -1008,6 +1049,36 @@ mod tests {
             .expect("a 32-byte key is valid");
         assert_eq!(
             config.vault_key.as_ref().map(|k| k.bytes().is_ok()),
+            Some(true)
+        );
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(key), "{shown}");
+    }
+
+    #[test]
+    fn a_cursor_key_must_be_32_bytes_of_base64_and_never_shows_in_debug_output() {
+        let error = Config::from_toml(
+            "[graphql]\ncursor_key = \"c2hvcnQ=\"\n",
+            &Overrides::default(),
+        )
+        .expect_err("a short key is refused");
+        assert!(
+            error.to_string().contains("`graphql.cursor_key`"),
+            "{error}"
+        );
+        assert!(!error.to_string().contains("c2hvcnQ="), "{error}");
+        let key = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
+        let config = Config::from_toml(
+            &format!("[graphql]\ncursor_key = \"{key}\"\n"),
+            &Overrides::default(),
+        )
+        .expect("a 32-byte key is valid");
+        assert_eq!(
+            config
+                .graphql
+                .cursor_key
+                .as_ref()
+                .map(|k| k.bytes().is_ok()),
             Some(true)
         );
         let shown = format!("{config:?}");

@@ -44,4 +44,7 @@ pub struct Services {
     pub dataclips: Arc<Dataclips>,
     /// The usage ledger, reports and alerts.
     pub metering: Arc<crate::metering::Metering>,
+    /// The key that signs pagination cursors (`graphql.cursor_key`, else derived from the vault
+    /// key, else random for the process).
+    pub cursors: crate::graphql::cursor::CursorKey,
 }

@@ -54,6 +54,14 @@ pub struct FaultRule {
     /// Answer 200 with a body that is not valid JSON.
     #[serde(default)]
     pub malformed_body: bool,
+    /// The body of this rule's injected errors, verbatim, instead of the simulator's own
+    /// `injected_fault` JSON: for an upstream whose error text must not reach Gatehouse's clients.
+    #[serde(default)]
+    pub error_body: Option<String>,
+    /// REST API only: the answer (whatever its status) is followed by this many bytes of spaces,
+    /// streamed without a length, so a JSON answer stays valid however large it grows.
+    #[serde(default)]
+    pub padding_bytes: Option<u64>,
     /// How many requests the rule affects; unlimited when absent.
     #[serde(default)]
     pub count: Option<u64>,
@@ -89,6 +97,8 @@ impl Default for FaultRule {
             latency_ms: 0,
             hang: false,
             malformed_body: false,
+            error_body: None,
+            padding_bytes: None,
             count: None,
             clip: None,
             cut_after_bytes: None,
@@ -174,6 +184,10 @@ pub struct FaultDecision {
     pub hang: bool,
     /// Answer 200 with invalid JSON.
     pub malformed_body: bool,
+    /// The body of the injected error, when its rule gives one.
+    pub error_body: Option<String>,
+    /// Spaces streamed after the answer's body.
+    pub padding_bytes: Option<u64>,
     /// Cut the dataclip body after this many bytes.
     pub cut_after_bytes: Option<u64>,
     /// Break this dataclip row.
@@ -297,6 +311,7 @@ impl FaultBook {
                 let roll: f64 = stored.rng.r#gen();
                 if roll < rule.error_rate && decision.error.is_none() {
                     decision.error = Some(rule.status);
+                    decision.error_body.clone_from(&rule.error_body);
                     fired = true;
                 }
             }
@@ -312,6 +327,13 @@ impl FaultBook {
             }
             if rule.malformed_body {
                 decision.malformed_body = true;
+                fired = true;
+            }
+            if let Some(bytes) = rule.padding_bytes
+                && target.clip.is_none()
+            {
+                decision.padding_bytes =
+                    Some(decision.padding_bytes.unwrap_or(0).saturating_add(bytes));
                 fired = true;
             }
             if target.clip.is_some() {
@@ -405,6 +427,32 @@ mod tests {
             ..FaultRule::default()
         });
         assert_eq!(book.decide(&get).latency, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn an_error_body_goes_with_the_error_that_fires_and_padding_skips_dataclips() {
+        let book = FaultBook::new(1);
+        book.add(FaultRule {
+            error_rate: 1.0,
+            status: 422,
+            error_body: Some("first".into()),
+            ..FaultRule::default()
+        });
+        book.add(FaultRule {
+            error_rate: 1.0,
+            error_body: Some("second".into()),
+            padding_bytes: Some(10),
+            ..FaultRule::default()
+        });
+        let decision = book.decide(&target("/a"));
+        assert_eq!(decision.error, Some(422));
+        assert_eq!(decision.error_body.as_deref(), Some("first"));
+        assert_eq!(decision.padding_bytes, Some(10));
+        let clip = FaultTarget {
+            clip: Some("resource-usages-export"),
+            ..target("/a")
+        };
+        assert_eq!(book.decide(&clip).padding_bytes, None);
     }
 
     #[test]

@@ -759,7 +759,10 @@ async fn routing_answers_long_windows_and_sweeps_from_the_snapshot_and_point_rea
     let (_, key) = app
         .create_key(KeyScopes::new(
             vec![project.to_string()],
-            [(Entity::ResourceUsage, Access::Read)],
+            [
+                (Entity::ResourceUsage, Access::Read),
+                (Entity::Activity, Access::Read),
+            ],
         ))
         .await;
     let window = "query($p: ID!) { project(id: $p) { resourceUsages(first: 50, filter: {from: \"2025-01-01\", to: \"2025-07-31\"}) { nodes { id } } } }";
@@ -828,6 +831,44 @@ async fn routing_answers_long_windows_and_sweeps_from_the_snapshot_and_point_rea
     assert_eq!(next.items.len(), 100);
     assert_ne!(page.items[99].id, next.items[0].id);
     assert_eq!(next.freshness.source, USAGES);
+
+    // The service's own cursor names the current snapshot and a row, but it is not signed: a
+    // client that forges one (or takes one from another field) is refused.
+    for forged in [
+        page.next_cursor.clone().expect("a next page"),
+        usages["pageInfo"]["endCursor"]
+            .as_str()
+            .expect("cursor")
+            .to_owned()
+            + "A",
+    ] {
+        let (_, refused) = app
+            .graphql(
+                Some(&key),
+                rows,
+                json!({ "p": project.to_string(), "after": forged }),
+            )
+            .await;
+        assert_eq!(
+            first_error_code(&refused),
+            Some("BAD_USER_INPUT"),
+            "{refused}"
+        );
+    }
+    let progress = "query($p: String!, $after: String) { analytics(projectId: $p) { activityProgress(first: 5, after: $after) { nodes { referenceCode } } } }";
+    let (_, foreign) = app
+        .graphql(
+            Some(&key),
+            progress,
+            json!({ "p": project.to_string(), "after": usages["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(
+        first_error_code(&foreign),
+        Some("BAD_USER_INPUT"),
+        "{foreign}"
+    );
+
     let activities = dataclips
         .snapshot_activities(&project.to_string(), &Default::default(), 10, None)
         .await

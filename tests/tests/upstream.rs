@@ -389,6 +389,96 @@ async fn a_malformed_body_is_a_typed_error_not_a_panic() {
 }
 
 #[tokio::test]
+async fn an_answer_past_the_size_cap_fails_once_unretried_and_the_ledger_sees_what_was_read() {
+    let cap = 256 * 1024;
+    let rig = rig_with(SimConfig::default(), PaginationStyle::PageNumber, |p| {
+        p.max_response_bytes = cap;
+    })
+    .await;
+    rig.sim
+        .add_fault(FaultRule {
+            endpoint: "/api/v1/projects/{project_id}/activities".into(),
+            padding_bytes: Some(64 * 1024 * 1024),
+            ..FaultRule::default()
+        })
+        .await
+        .expect("fault");
+    rig.sim.reset_stats().await;
+    let error = rig
+        .client
+        .list::<Activity>(&rig.project, &ListQuery::default(), &CallTag::default())
+        .await
+        .expect_err("too large");
+    assert!(
+        matches!(error, UpstreamError::TooLarge { limit } if limit == cap),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!("SYNCHRO Perform's answer was larger than {cap} bytes")
+    );
+    assert_eq!(
+        rig.sim.stats().await.total,
+        1,
+        "an oversized answer is not retried"
+    );
+    let events = rig.recorder.0.lock().expect("lock").clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0].status, events[0].error),
+        (None, Some("too_large"))
+    );
+    // Reading stopped within one chunk of the cap, far short of the 64 MiB on offer.
+    assert!(
+        events[0].bytes_received > cap && events[0].bytes_received < cap + 1024 * 1024,
+        "{} bytes read",
+        events[0].bytes_received
+    );
+    // Other answers are untouched by the cap.
+    rig.client
+        .list::<Company>(&rig.project, &ListQuery::default(), &CallTag::default())
+        .await
+        .expect("a small answer");
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_error_answers_own_text_is_never_kept_in_the_typed_error() {
+    const MARKER: &str = "SIM-LEAK-7f3a internal note: db-07 password hint";
+    let rig = rig(PaginationStyle::PageNumber).await;
+    let body = serde_json::json!({ "error": {
+        "code": "validation_failed",
+        "message": MARKER,
+        "details": { "fields": { "name": MARKER }, "note": MARKER },
+    }})
+    .to_string();
+    for status in [400, 409, 422, 500] {
+        rig.sim.clear_faults().await;
+        rig.sim
+            .add_fault(FaultRule {
+                error_rate: 1.0,
+                status,
+                error_body: Some(body.clone()),
+                ..FaultRule::default()
+            })
+            .await
+            .expect("fault");
+        let error = rig
+            .client
+            .list::<Company>(&rig.project, &ListQuery::default(), &CallTag::default())
+            .await
+            .expect_err("refused");
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("SIM-LEAK"), "HTTP {status}: {shown}");
+        assert!(
+            shown.contains(&status.to_string()),
+            "HTTP {status}: {shown}"
+        );
+    }
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn auth_failures_are_typed() {
     let rig = rig(PaginationStyle::PageNumber).await;
     let other = rig.sim.projects()[1].id.to_string();

@@ -600,6 +600,22 @@ pub struct CurrentRates {
     pub freshness: Freshness,
 }
 
+/// The snapshot cursor inside a client's signed `after` (the snapshot service binds it to its
+/// snapshot; the signature binds it to the field and project and keeps it as it was made).
+fn open_cursor(
+    cursors: &crate::graphql::cursor::CursorScope,
+    after: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    after
+        .map(|cursor| {
+            cursors
+                .open(cursor)
+                .and_then(|inner| String::from_utf8(inner).ok())
+                .ok_or_else(|| ApiError::invalid_field("after", "is not a cursor of this list"))
+        })
+        .transpose()
+}
+
 /// Analytical questions about one project, answered from its Dataclips snapshots, never from
 /// the live API.
 #[derive(Debug, Clone)]
@@ -657,7 +673,12 @@ impl Analytics {
     ) -> Result<SnapshotUsageConnection> {
         authorize(principal(ctx)?, &self.project_id, Entity::ResourceUsage)?;
         let filter = filter.unwrap_or_default().into_domain()?;
-        let page = services(ctx)?
+        let services = services(ctx)?;
+        let cursors = services
+            .cursors
+            .scope(&["analytics", "usages", &self.project_id]);
+        let after = open_cursor(&cursors, after.as_deref())?;
+        let page = services
             .dataclips
             .snapshot_usages(&self.project_id, &filter, first, after.as_deref())
             .await
@@ -670,7 +691,7 @@ impl Analytics {
                 .collect::<Result<_, _>>()?,
             page_info: AnalyticsPageInfo {
                 has_next_page: page.next_cursor.is_some(),
-                end_cursor: page.next_cursor,
+                end_cursor: page.next_cursor.map(|c| cursors.seal(c.as_bytes())),
             },
             freshness: page.freshness.into(),
         })
@@ -730,7 +751,12 @@ impl Analytics {
             cost_codes: f.cost_codes.unwrap_or_default(),
             work_categories: f.work_categories.unwrap_or_default(),
         };
-        let page = services(ctx)?
+        let services = services(ctx)?;
+        let cursors = services
+            .cursors
+            .scope(&["analytics", "activityProgress", &self.project_id]);
+        let after = open_cursor(&cursors, after.as_deref())?;
+        let page = services
             .dataclips
             .activity_progress(&self.project_id, &filter, first, after.as_deref())
             .await
@@ -739,7 +765,7 @@ impl Analytics {
             nodes: page.activities.into_iter().map(Into::into).collect(),
             page_info: AnalyticsPageInfo {
                 has_next_page: page.next_cursor.is_some(),
-                end_cursor: page.next_cursor,
+                end_cursor: page.next_cursor.map(|c| cursors.seal(c.as_bytes())),
             },
             freshness: page.freshness.into(),
             actuals_freshness: page.actuals_freshness.map(Into::into),

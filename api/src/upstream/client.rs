@@ -61,7 +61,7 @@ pub struct UpstreamClient {
 }
 
 fn malformed(what: &str, error: impl std::fmt::Display) -> UpstreamError {
-    UpstreamError::Malformed(format!("{what}: {error}"))
+    UpstreamError::malformed(format!("{what}: {error}"))
 }
 
 fn parse<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, UpstreamError> {
@@ -139,8 +139,7 @@ impl UpstreamClient {
                             .ok_or_else(|| UpstreamError::Validation {
                                 status: 400,
                                 code: "invalid_cursor".into(),
-                                message: "the cursor is not valid".into(),
-                                details: Value::Null,
+                                fields: Vec::new(),
                             })?
                     }
                 };

@@ -1,5 +1,11 @@
 //! Every way an upstream call can fail, as one typed error. No response body can cause a panic:
 //! whatever comes back is either parsed or reported as [`UpstreamError::Malformed`].
+//!
+//! The upstream's own words never travel in this type: an error answer's message and details
+//! are logged where the answer is read ([`super::http`]) and reduced here to what Gatehouse can
+//! vouch for (the status, a machine code of the upstream's, the names of refused fields). Its
+//! `Display` is therefore Gatehouse's own sentence, safe to show a client, and it is what the
+//! client sees.
 
 use std::time::Duration;
 
@@ -26,26 +32,20 @@ pub enum UpstreamError {
     #[error("SYNCHRO Perform has no such record (404)")]
     NotFound,
     /// 400/413/422: the upstream's own validation.
-    #[error("SYNCHRO Perform rejected the request: {message}")]
+    #[error("SYNCHRO Perform refused the call (HTTP {status})")]
     Validation {
         /// HTTP status.
         status: u16,
-        /// The upstream's error code.
+        /// The upstream's error code, when it is a plain machine code (else `unknown`).
         code: String,
-        /// Its message.
-        message: String,
-        /// Its details (per field, where given).
-        details: Value,
+        /// The input fields the upstream named as refused, when their names are plain.
+        fields: Vec<String>,
     },
     /// 409: a conflict (duplicate reference code, invalid transition).
-    #[error("SYNCHRO Perform reported a conflict: {message}")]
+    #[error("SYNCHRO Perform refused the call as a conflict with the record's state (HTTP 409)")]
     Conflict {
-        /// The upstream's error code.
+        /// The upstream's error code, when it is a plain machine code (else `unknown`).
         code: String,
-        /// Its message.
-        message: String,
-        /// Its details.
-        details: Value,
     },
     /// 429 that outlasted the retries.
     #[error("SYNCHRO Perform is rate limiting this token")]
@@ -58,15 +58,36 @@ pub enum UpstreamError {
     Unavailable {
         /// HTTP status, when there was one.
         status: Option<u16>,
-        /// What happened.
+        /// What happened, in Gatehouse's words.
         reason: String,
     },
     /// No answer within the configured time.
     #[error("SYNCHRO Perform did not answer within {0:?}")]
     Timeout(Duration),
-    /// An answer that is not what the API promises.
-    #[error("SYNCHRO Perform sent a malformed response: {0}")]
+    /// The answer's body passed `upstream.max_response_bytes`; reading stopped there.
+    #[error("SYNCHRO Perform's answer was larger than {limit} bytes")]
+    TooLarge {
+        /// The cap, in bytes.
+        limit: u64,
+    },
+    /// An answer that is not what the API promises. The text says what did not parse, for the
+    /// log (it may quote the answer); clients see only that the answer was malformed.
+    #[error("SYNCHRO Perform sent a malformed response")]
     Malformed(String),
+}
+
+/// The longest upstream error code or field name passed on to clients.
+const MAX_NAME_CHARS: usize = 64;
+
+/// Whether `name` is a plain machine name (`duplicate_reference_code`, `percent_complete`,
+/// `items[0].quantity`): ASCII letters, digits, `_`, `.`, `-`, `[` and `]`, starting with a
+/// letter, at most [`MAX_NAME_CHARS`] long. Anything else (free text) stays in the log.
+pub fn is_plain_name(name: &str) -> bool {
+    name.len() <= MAX_NAME_CHARS
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']'))
 }
 
 impl UpstreamError {
@@ -82,6 +103,7 @@ impl UpstreamError {
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable { .. } => "unavailable",
             Self::Timeout(_) => "timeout",
+            Self::TooLarge { .. } => "too_large",
             Self::Malformed(_) => "malformed",
         }
     }
@@ -93,8 +115,18 @@ impl UpstreamError {
             Self::Unavailable { .. }
                 | Self::Timeout(_)
                 | Self::RateLimited { .. }
+                | Self::TooLarge { .. }
                 | Self::Malformed(_)
         )
+    }
+
+    /// A malformed answer: `what` did not parse. The detail (which may quote the answer) is
+    /// logged here, once, where the answer is judged; the client is told only that it was
+    /// malformed.
+    pub fn malformed(what: impl Into<String>) -> Self {
+        let what = what.into();
+        tracing::warn!(upstream.problem = %what, "SYNCHRO Perform sent a malformed response");
+        Self::Malformed(what)
     }
 }
 
@@ -111,16 +143,16 @@ impl From<UpstreamError> for ApiError {
             UpstreamError::Validation {
                 status,
                 code,
-                message: upstream_message,
-                details,
+                fields,
             } => ApiError::new(ErrorCode::BadUserInput, message).with_details(json!({
-                "upstream": { "status": status, "code": code, "details": details },
-                "fields": field_errors(&details, &upstream_message),
+                "upstream": { "status": status, "code": code },
+                "fields": fields
+                    .iter()
+                    .map(|field| json!({ "field": field, "message": "SYNCHRO Perform refused this value" }))
+                    .collect::<Vec<Value>>(),
             })),
-            UpstreamError::Conflict { code, details, .. } => {
-                ApiError::new(ErrorCode::Conflict, message)
-                    .with_details(json!({ "upstream": { "code": code, "details": details } }))
-            }
+            UpstreamError::Conflict { code } => ApiError::new(ErrorCode::Conflict, message)
+                .with_details(json!({ "upstream": { "status": 409, "code": code } })),
             UpstreamError::RateLimited { retry_after } => {
                 ApiError::new(ErrorCode::UpstreamUnavailable, message).with_details(json!({
                     "retryAfterSeconds": retry_after.map(|d| d.as_secs().max(1)),
@@ -128,32 +160,85 @@ impl From<UpstreamError> for ApiError {
             }
             UpstreamError::Unavailable { .. }
             | UpstreamError::Timeout(_)
+            | UpstreamError::TooLarge { .. }
             | UpstreamError::Malformed(_) => ApiError::new(ErrorCode::UpstreamUnavailable, message),
         }
     }
 }
 
-/// Field errors named by an upstream `details` object, as `[{field, message}]`: either
-/// `{"fields": {"name": "message"}}`, or `{"field": "name"}` / `{"parameter": "name"}` with the
-/// upstream's message. Details that name no field give an empty list.
-pub fn field_errors(details: &Value, message: &str) -> Value {
-    let mut out = Vec::new();
-    if let Some(fields) = details.get("fields").and_then(Value::as_object) {
-        for (field, text_value) in fields {
-            out.push(json!({ "field": field, "message": text(text_value) }));
-        }
-    } else if let Some(field) = details
-        .get("field")
-        .or_else(|| details.get("parameter"))
-        .and_then(Value::as_str)
-    {
-        out.push(json!({ "field": field, "message": message }));
-    }
-    Value::Array(out)
+/// The field names an upstream `details` object refuses, when they are plain names: either
+/// `{"fields": {"name": "message", ...}}` or `["name", ...]`, or `{"field": "name"}` /
+/// `{"parameter": "name"}`. The upstream's per-field messages are not kept.
+pub fn refused_fields(details: &Value) -> Vec<String> {
+    let names: Vec<&str> = match details.get("fields") {
+        Some(Value::Object(fields)) => fields.keys().map(String::as_str).collect(),
+        Some(Value::Array(fields)) => fields.iter().filter_map(Value::as_str).collect(),
+        _ => details
+            .get("field")
+            .or_else(|| details.get("parameter"))
+            .and_then(Value::as_str)
+            .into_iter()
+            .collect(),
+    };
+    names
+        .into_iter()
+        .filter(|name| is_plain_name(name))
+        .map(ToOwned::to_owned)
+        .collect()
 }
 
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .map_or_else(|| value.to_string(), ToOwned::to_owned)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MARKER: &str = "LEAK-4f1d stack trace at db-07.internal";
+
+    #[test]
+    fn only_plain_machine_names_are_kept_from_an_upstream_body() {
+        assert!(is_plain_name("duplicate_reference_code"));
+        assert!(is_plain_name("items[0].quantity"));
+        assert!(!is_plain_name(MARKER));
+        assert!(!is_plain_name(""));
+        assert!(!is_plain_name("_leading"));
+        assert!(!is_plain_name(&"a".repeat(MAX_NAME_CHARS + 1)));
+        let details = json!({ "fields": { "percent_complete": MARKER, MARKER: "x" } });
+        assert_eq!(refused_fields(&details), ["percent_complete"]);
+        let listed = json!({ "fields": ["quantity_delta", MARKER] });
+        assert_eq!(refused_fields(&listed), ["quantity_delta"]);
+        assert_eq!(refused_fields(&json!({ "parameter": "from" })), ["from"]);
+        assert!(refused_fields(&json!({ "note": MARKER })).is_empty());
+    }
+
+    #[test]
+    fn a_refusal_reaches_the_client_in_gatehouses_words_with_the_upstream_status() {
+        let error = ApiError::from(UpstreamError::Validation {
+            status: 422,
+            code: "activity_budget_zero".into(),
+            fields: vec!["percent_complete".into()],
+        });
+        assert_eq!(error.code, ErrorCode::BadUserInput);
+        assert_eq!(error.message, "SYNCHRO Perform refused the call (HTTP 422)");
+        let extensions = Value::Object(error.extensions());
+        assert_eq!(extensions["upstream"]["status"], 422);
+        assert_eq!(extensions["upstream"]["code"], "activity_budget_zero");
+        assert_eq!(extensions["fields"][0]["field"], "percent_complete");
+    }
+
+    #[test]
+    fn an_oversized_answer_is_unavailable_with_the_cap_in_the_message() {
+        let error = ApiError::from(UpstreamError::TooLarge { limit: 1024 });
+        assert_eq!(error.code, ErrorCode::UpstreamUnavailable);
+        assert_eq!(
+            error.message,
+            "SYNCHRO Perform's answer was larger than 1024 bytes"
+        );
+        assert!(UpstreamError::TooLarge { limit: 1 }.is_outage());
+    }
+
+    #[test]
+    fn a_malformed_answer_shows_the_client_nothing_of_what_did_not_parse() {
+        let error = ApiError::from(UpstreamError::Malformed(format!("activity: {MARKER}")));
+        assert_eq!(error.code, ErrorCode::UpstreamUnavailable);
+        assert!(!error.message.contains(MARKER), "{}", error.message);
+    }
 }

@@ -1,6 +1,11 @@
 //! The reqwest implementation of [`Upstream`]: auth from the token source, a fair per-token rate
 //! limiter (the declared load budget), timeouts, retries with backoff for idempotent calls that
 //! honour `Retry-After`, and a report of every attempt to the observer.
+//!
+//! The upstream is trusted with data, not with Gatehouse's memory or its clients' screens: an
+//! answer's body is read as a stream and the call fails as soon as it passes
+//! `upstream.max_response_bytes`, and an error answer's own text is logged here, once per
+//! attempt, never passed on in the typed error.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -8,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -169,7 +174,7 @@ impl HttpUpstream {
             .with_jitter()
             .build();
         let auth_name = HeaderName::from_bytes(self.profile.auth.header.as_bytes())
-            .map_err(|_| UpstreamError::Malformed("invalid auth header name in profile".into()))?;
+            .map_err(|_| UpstreamError::malformed("invalid auth header name in profile"))?;
         let mut auth_value = HeaderValue::from_str(&format!(
             "{}{}",
             self.profile.auth.prefix,
@@ -243,31 +248,33 @@ impl HttpUpstream {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    match response.bytes().await {
-                        Ok(body) => Ok((status, headers, body)),
-                        Err(e) => Err(transport_error(&e, per_attempt)),
-                    }
+                    let (body, received) =
+                        read_capped(response, self.profile.max_response_bytes, per_attempt).await;
+                    Ok((status, headers, body, received))
                 }
                 Err(e) => Err(transport_error(&e, per_attempt)),
             };
             let latency = sent_at.elapsed();
+            let observe = |status: Option<StatusCode>, error: Option<&'static str>, received| {
+                self.observer.observe(&CallEvent {
+                    project_id: call.project_id.clone(),
+                    token_fingerprint: fingerprint.clone(),
+                    endpoint: call.endpoint.clone(),
+                    method: call.method.to_string(),
+                    status: status.map(|s| s.as_u16()),
+                    error,
+                    latency,
+                    bytes_sent,
+                    bytes_received: received,
+                    attempt,
+                    tag: call.tag.clone(),
+                    list: list.clone(),
+                });
+            };
 
-            let (result, retry_after) = match outcome {
-                Ok((status, headers, body)) => {
-                    self.observer.observe(&CallEvent {
-                        project_id: call.project_id.clone(),
-                        token_fingerprint: fingerprint.clone(),
-                        endpoint: call.endpoint.clone(),
-                        method: call.method.to_string(),
-                        status: Some(status.as_u16()),
-                        error: None,
-                        latency,
-                        bytes_sent,
-                        bytes_received: body.len() as u64,
-                        attempt,
-                        tag: call.tag.clone(),
-                        list: list.clone(),
-                    });
+            let (error, retry_after, said) = match outcome {
+                Ok((status, headers, Ok(body), received)) => {
+                    observe(Some(status), None, received);
                     if status.is_success() || status == StatusCode::NOT_MODIFIED {
                         return Ok(Reply {
                             status,
@@ -276,29 +283,19 @@ impl HttpUpstream {
                         });
                     }
                     let retry_after = parse_retry_after(&headers);
-                    (Err(classify(status, &body, retry_after)), retry_after)
+                    let said = upstream_said(&body, token.expose_secret());
+                    (classify(status, &body, retry_after), retry_after, said)
+                }
+                // No usable answer arrived (cut off, or past the cap): the ledger counts it as
+                // an error with the bytes that were read.
+                Ok((_, _, Err(error), received)) => {
+                    observe(None, Some(error.kind()), received);
+                    (error, None, None)
                 }
                 Err(error) => {
-                    self.observer.observe(&CallEvent {
-                        project_id: call.project_id.clone(),
-                        token_fingerprint: fingerprint.clone(),
-                        endpoint: call.endpoint.clone(),
-                        method: call.method.to_string(),
-                        status: None,
-                        error: Some(error.kind()),
-                        latency,
-                        bytes_sent,
-                        bytes_received: 0,
-                        attempt,
-                        tag: call.tag.clone(),
-                        list: list.clone(),
-                    });
-                    (Err(error), None)
+                    observe(None, Some(error.kind()), 0);
+                    (error, None, None)
                 }
-            };
-            let error = match result {
-                Ok(reply) => return Ok(reply),
-                Err(error) => error,
             };
             let retryable = idempotent
                 && matches!(
@@ -307,16 +304,19 @@ impl HttpUpstream {
                         | UpstreamError::Unavailable { .. }
                         | UpstreamError::Timeout(_)
                 );
-            let Some(delay) = backoff.next().filter(|_| retryable) else {
+            let delay = backoff
+                .next()
+                .filter(|_| retryable)
+                .map(|delay| retry_after.map_or(delay, |hint| hint.max(delay)))
+                .filter(|delay| Instant::now() + *delay < deadline);
+            let Some(delay) = delay else {
+                report_failure(&call, &error, said.as_deref(), attempt);
                 return Err(error);
             };
-            let delay = retry_after.map_or(delay, |hint| hint.max(delay));
-            if Instant::now() + delay >= deadline {
-                return Err(error);
-            }
             tracing::debug!(
                 upstream.endpoint = %call.endpoint,
                 upstream.error = error.kind(),
+                upstream.said = said.as_deref(),
                 retry.attempt = attempt + 1,
                 retry.delay_ms = delay.as_millis() as u64,
                 "retrying upstream call"
@@ -331,6 +331,105 @@ impl Upstream for HttpUpstream {
     fn call(&self, call: Call) -> BoxFuture<'_, Result<Reply, UpstreamError>> {
         Box::pin(self.run(call))
     }
+}
+
+/// Reads an answer's body as a stream, stopping as soon as it passes `limit` bytes (the rest is
+/// never read: dropping the response closes the connection). Returns the body or why there is
+/// none, and the bytes received either way.
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: u64,
+    timeout: Duration,
+) -> (Result<Bytes, UpstreamError>, u64) {
+    let declared = response.content_length();
+    if declared.is_some_and(|length| length > limit) {
+        return (Err(UpstreamError::TooLarge { limit }), 0);
+    }
+    // A declared length within the cap sizes the buffer once; it is only a hint.
+    let capacity = declared.unwrap_or(0).min(limit);
+    let mut body = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let mut received = 0u64;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                received = received.saturating_add(chunk.len() as u64);
+                if received > limit {
+                    return (Err(UpstreamError::TooLarge { limit }), received);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return (Ok(body.freeze()), received),
+            Err(e) => return (Err(transport_error(&e, timeout)), received),
+        }
+    }
+}
+
+/// Logs a call's final failure once, with what the upstream said (if it answered): a refusal of
+/// the caller's input at debug, anything an operator should look at at warn.
+fn report_failure(call: &Call, error: &UpstreamError, said: Option<&str>, attempt: u32) {
+    if matches!(
+        error,
+        UpstreamError::NotFound | UpstreamError::Validation { .. } | UpstreamError::Conflict { .. }
+    ) {
+        tracing::debug!(
+            upstream.endpoint = %call.endpoint,
+            upstream.method = %call.method,
+            upstream.error = error.kind(),
+            upstream.said = said,
+            retry.attempt = attempt,
+            "SYNCHRO Perform refused the call"
+        );
+    } else {
+        tracing::warn!(
+            upstream.endpoint = %call.endpoint,
+            upstream.method = %call.method,
+            upstream.error = error.kind(),
+            upstream.said = said,
+            retry.attempt = attempt,
+            error.message = %error,
+            "an upstream call failed"
+        );
+    }
+}
+
+/// The most characters of an upstream error answer kept for the log.
+const SAID_MAX_CHARS: usize = 300;
+
+/// What an error answer says, for the log only: `code: message` when the body has the
+/// `{"error": {"code", "message"}}` shape, else the start of the body as text. The token is
+/// replaced by `[token]` wherever the answer echoes it, control characters become spaces (one
+/// answer, one log line) and the text is cut at [`SAID_MAX_CHARS`]. `None` for an empty body.
+pub fn upstream_said(body: &[u8], token: &str) -> Option<String> {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let error = parsed.as_ref().and_then(|v| v.get("error"));
+    let text = match error.and_then(|e| e.get("message")).and_then(Value::as_str) {
+        Some(message) => {
+            let code = error
+                .and_then(|e| e.get("code"))
+                .and_then(Value::as_str)
+                .unwrap_or("unknown");
+            format!("{code}: {message}")
+        }
+        // Only the start is kept, so only the start (and a token's length more) is decoded.
+        None => String::from_utf8_lossy(&body[..body.len().min(4 * SAID_MAX_CHARS + token.len())])
+            .into_owned(),
+    };
+    let text = if token.is_empty() {
+        text
+    } else {
+        text.replace(token, "[token]")
+    };
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(SAID_MAX_CHARS)
+        .collect();
+    let out_trimmed = out.trim_end().len();
+    out.truncate(out_trimmed);
+    if text.chars().count() > SAID_MAX_CHARS {
+        out.push('…');
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 fn transport_error(error: &reqwest::Error, timeout: Duration) -> UpstreamError {
@@ -369,42 +468,36 @@ pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// Maps an error status and body to a typed error.
+/// Maps an error status and body to a typed error. Only the upstream's machine code and the
+/// names of the fields it refuses are kept, and only when they are plain names
+/// ([`super::error::is_plain_name`]); its messages and details are for the log ([`upstream_said`]).
 pub fn classify(status: StatusCode, body: &[u8], retry_after: Option<Duration>) -> UpstreamError {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let error = parsed.as_ref().and_then(|v| v.get("error"));
     let code = error
         .and_then(|e| e.get("code"))
         .and_then(Value::as_str)
+        .filter(|code| super::error::is_plain_name(code))
         .unwrap_or("unknown")
         .to_owned();
-    let message = error
-        .and_then(|e| e.get("message"))
-        .and_then(Value::as_str)
-        .map_or_else(|| format!("HTTP {}", status.as_u16()), ToOwned::to_owned);
-    let details = error
+    let fields = error
         .and_then(|e| e.get("details"))
-        .cloned()
-        .unwrap_or(Value::Null);
+        .map(super::error::refused_fields)
+        .unwrap_or_default();
     match status.as_u16() {
         401 => UpstreamError::Unauthorized,
         403 => UpstreamError::Forbidden,
         404 => UpstreamError::NotFound,
-        409 => UpstreamError::Conflict {
-            code,
-            message,
-            details,
-        },
+        409 => UpstreamError::Conflict { code },
         429 => UpstreamError::RateLimited { retry_after },
         400 | 413 | 422 => UpstreamError::Validation {
             status: status.as_u16(),
             code,
-            message,
-            details,
+            fields,
         },
         s if s >= 500 => UpstreamError::Unavailable {
             status: Some(s),
-            reason: message,
+            reason: format!("it answered HTTP {s}"),
         },
         s => UpstreamError::Malformed(format!("unexpected status {s}")),
     }
@@ -418,7 +511,7 @@ mod tests {
     fn statuses_map_to_typed_errors_whatever_the_body() {
         let body = br#"{"error": {"code": "duplicate_reference_code", "message": "taken", "details": {"field": "reference_code"}}}"#;
         assert!(
-            matches!(classify(StatusCode::CONFLICT, body, None), UpstreamError::Conflict { code, .. } if code == "duplicate_reference_code")
+            matches!(classify(StatusCode::CONFLICT, body, None), UpstreamError::Conflict { code } if code == "duplicate_reference_code")
         );
         assert!(matches!(
             classify(StatusCode::UNPROCESSABLE_ENTITY, b"not json", None),
@@ -438,6 +531,114 @@ mod tests {
             classify(StatusCode::UNAUTHORIZED, b"\xff\xfe", None),
             UpstreamError::Unauthorized
         ));
+    }
+
+    #[test]
+    fn an_error_answer_keeps_only_plain_names_of_the_upstreams_words() {
+        let body = br#"{"error": {"code": "LEAK 4f1d: see db-07", "message": "LEAK 4f1d", "details": {"fields": {"percent_complete": "LEAK 4f1d"}}}}"#;
+        let error = classify(StatusCode::UNPROCESSABLE_ENTITY, body, None);
+        let UpstreamError::Validation { code, fields, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(code, "unknown");
+        assert_eq!(fields, &["percent_complete"]);
+        assert!(!format!("{error} {error:?}").contains("LEAK"), "{error:?}");
+        let error = classify(StatusCode::BAD_GATEWAY, b"<html>LEAK 4f1d</html>", None);
+        assert!(!format!("{error} {error:?}").contains("LEAK"), "{error:?}");
+    }
+
+    #[test]
+    fn what_the_upstream_said_is_logged_bounded_on_one_line_and_without_the_token() {
+        let token = "sp-token-9f8e7d6c";
+        let body = format!(
+            r#"{{"error": {{"code": "unauthorized", "message": "token {token} expired\nat line 2"}}}}"#
+        );
+        let text = upstream_said(body.as_bytes(), token).expect("said");
+        assert_eq!(text, "unauthorized: token [token] expired at line 2");
+        let long = format!("{token} {}", "x".repeat(10_000));
+        let text = upstream_said(long.as_bytes(), token).expect("said");
+        assert!(!text.contains(token), "{text}");
+        assert!(text.starts_with("[token] xxx"), "{text}");
+        assert_eq!(
+            text.chars().count(),
+            SAID_MAX_CHARS + 1,
+            "cut, with an ellipsis"
+        );
+        assert_eq!(upstream_said(b"", token), None);
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_the_cap_fails_unread_and_unretried_and_is_observed() {
+        use axum::routing::get;
+        #[derive(Debug, Default)]
+        struct Seen(Mutex<Vec<CallEvent>>);
+        impl CallObserver for Seen {
+            fn observe(&self, event: &CallEvent) {
+                self.0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(event.clone());
+            }
+        }
+        let served = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counter = served.clone();
+        // A declared length past the cap: refused before a byte of the body is read.
+        let router = axum::Router::new().route(
+            "/api/v1/big",
+            get(move || {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                async { vec![b' '; 4096] }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let server = tokio::spawn(async move { axum::serve(listener, router).await });
+        let profile = UpstreamProfile {
+            base_url: format!("http://{address}").parse().expect("url"),
+            max_response_bytes: 1024,
+            ..UpstreamProfile::default()
+        };
+        let tokens = super::super::tokens::ConfigTokens::new(std::collections::BTreeMap::from([(
+            "p".to_owned(),
+            secrecy::SecretString::from("token"),
+        )]));
+        let seen = Arc::new(Seen::default());
+        let upstream =
+            HttpUpstream::new(Arc::new(profile), Arc::new(tokens), seen.clone()).expect("client");
+        let error = upstream
+            .call(Call {
+                method: Method::GET,
+                endpoint: "/api/v1/big".into(),
+                path: "/big".into(),
+                query: Vec::new(),
+                project_id: "p".into(),
+                body: CallBody::Empty,
+                headers: Vec::new(),
+                tag: CallTag::default(),
+            })
+            .await
+            .expect_err("too large");
+        assert!(
+            matches!(error, UpstreamError::TooLarge { limit: 1024 }),
+            "{error:?}"
+        );
+        assert_eq!(
+            served.load(std::sync::atomic::Ordering::Relaxed),
+            1,
+            "not retried"
+        );
+        let events = seen
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            (events[0].status, events[0].error, events[0].bytes_received),
+            (None, Some("too_large"), 0)
+        );
+        server.abort();
     }
 
     #[test]

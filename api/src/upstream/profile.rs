@@ -127,6 +127,10 @@ pub struct UpstreamProfile {
     pub connect_timeout_ms: u64,
     /// Timeout of one attempt, in milliseconds.
     pub request_timeout_ms: u64,
+    /// Largest answer body read from the upstream, in bytes. The body is read as a stream and
+    /// the call fails (`UPSTREAM_UNAVAILABLE`, not retried) as soon as it passes this, so no
+    /// answer can hold more than this much of Gatehouse's memory.
+    pub max_response_bytes: u64,
     /// Retries of idempotent calls.
     pub retry: RetryPolicy,
     /// The declared load budget: calls per minute per upstream token, however many callers.
@@ -154,6 +158,7 @@ impl fmt::Debug for UpstreamProfile {
             .field("max_page_size", &self.max_page_size)
             .field("calls_per_minute", &self.calls_per_minute)
             .field("burst", &self.burst)
+            .field("max_response_bytes", &self.max_response_bytes)
             .field("tokens", &format_args!("<{} redacted>", self.tokens.len()))
             .finish_non_exhaustive()
     }
@@ -200,6 +205,9 @@ impl Default for UpstreamProfile {
             collections: BTreeMap::new(),
             connect_timeout_ms: 2_000,
             request_timeout_ms: 10_000,
+            // A page of 200 large records is well under 1 MiB; 16 MiB leaves room for a tenant's
+            // fat records and still bounds what one answer can cost.
+            max_response_bytes: 16 * 1024 * 1024,
             retry: RetryPolicy::default(),
             calls_per_minute: 600,
             burst: 20,
@@ -247,6 +255,9 @@ impl UpstreamProfile {
                 "`upstream.request_timeout_ms` and `upstream.connect_timeout_ms` must be positive"
                     .into(),
             );
+        }
+        if self.max_response_bytes < 1024 {
+            return Err("`upstream.max_response_bytes` must be at least 1024".into());
         }
         if self.max_ids_per_filter == 0 {
             return Err("`upstream.max_ids_per_filter` must be positive".into());

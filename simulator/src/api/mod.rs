@@ -255,8 +255,21 @@ pub(crate) async fn guard(
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
             error = error.with_retry_after(1);
         }
+        let mut response = error.into_response();
+        if let Some(text) = decision.error_body {
+            let media_type = if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
+                "application/json"
+            } else {
+                "text/plain; charset=utf-8"
+            };
+            response.headers_mut().remove(header::CONTENT_LENGTH);
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+            *response.body_mut() = Body::from(text);
+        }
         record.finish(status);
-        return error.into_response();
+        return padded(response, decision.padding_bytes);
     }
 
     let response = match authorise(
@@ -313,7 +326,34 @@ pub(crate) async fn guard(
         response
     };
     record.finish(response.status());
-    response
+    padded(response, decision.padding_bytes)
+}
+
+/// Spaces streamed after an answer by a `padding_bytes` fault, in chunks of this many bytes.
+static PADDING: [u8; 64 * 1024] = [b' '; 64 * 1024];
+
+/// The answer followed by `padding` bytes of spaces, streamed without a length: the simulator
+/// holds one static chunk however many bytes it sends.
+fn padded(response: Response, padding: Option<u64>) -> Response {
+    let Some(padding) = padding else {
+        return response;
+    };
+    let (mut parts, body) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let chunks = futures::stream::unfold(padding, |left| async move {
+        (left > 0).then(|| {
+            let n = left.min(PADDING.len() as u64);
+            let chunk = bytes::Bytes::from_static(&PADDING[..n as usize]);
+            (Ok::<_, std::io::Error>(chunk), left - n)
+        })
+    });
+    let answer = futures::StreamExt::map(body.into_data_stream(), |chunk| {
+        chunk.map_err(std::io::Error::other)
+    });
+    Response::from_parts(
+        parts,
+        Body::from_stream(futures::StreamExt::chain(answer, chunks)),
+    )
 }
 
 fn is_heavy_list(endpoint: &str) -> bool {

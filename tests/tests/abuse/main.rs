@@ -13,4 +13,5 @@
 mod support;
 
 mod graphql;
+mod upstream;
 mod web;

@@ -1,21 +1,20 @@
 //! Relay-style connections over upstream pages and over batched children.
 //!
-//! Cursors are opaque to clients (base64 of a small JSON object). A top-level list's cursor
-//! names the upstream page it came from (the upstream's own page number or continuation
-//! token), the page size and the position in the page, so `after` resumes exactly there. A
-//! nested list's cursor is a position among the parent's children. A connection may return
-//! fewer than `first` edges at an upstream page boundary; `pageInfo.hasNextPage` says whether
-//! more follow.
+//! Cursors are opaque to clients: a small JSON object, signed and bound to its list
+//! ([`crate::graphql::cursor`]). A top-level list's cursor names the upstream page it came from
+//! (the upstream's own page number or continuation token), the page size and the position in
+//! the page, so `after` resumes exactly there. A nested list's cursor is a position among the
+//! parent's children. A connection may return fewer than `first` edges at an upstream page
+//! boundary; `pageInfo.hasNextPage` says whether more follow.
 
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{OutputType, SimpleObject};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::graphql::cursor::CursorScope;
 use crate::upstream::Page;
 
 /// Extra fields of every connection.
@@ -43,15 +42,12 @@ struct OffsetCursor {
     o: usize,
 }
 
-fn encode<T: Serialize>(value: &T) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap_or_default())
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(cursor: &str) -> Result<T, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+fn decode<T: for<'de> Deserialize<'de>>(
+    cursors: &CursorScope,
+    cursor: &str,
+) -> Result<T, ApiError> {
+    cursors
+        .open_json(cursor)
         .ok_or_else(|| ApiError::invalid_field("after", "is not a cursor of this connection"))
 }
 
@@ -78,8 +74,15 @@ pub struct Resume {
     pub size: u32,
 }
 
-/// Decodes `after` for a top-level list of page size `first`.
-pub fn resume(after: Option<&str>, first: u32) -> Result<Resume, ApiError> {
+/// Decodes `after` for a top-level list of page size `first`. The cursor must be one this
+/// list's `cursors` signed, and the page size in it at most `max_page_size` (the limit may have
+/// been lowered since it was made).
+pub fn resume(
+    after: Option<&str>,
+    first: u32,
+    cursors: &CursorScope,
+    max_page_size: u32,
+) -> Result<Resume, ApiError> {
     match after {
         None => Ok(Resume {
             upstream: None,
@@ -87,28 +90,34 @@ pub fn resume(after: Option<&str>, first: u32) -> Result<Resume, ApiError> {
             size: first,
         }),
         Some(cursor) => {
-            let cursor: PageCursor = decode(cursor)?;
+            let cursor: PageCursor = decode(cursors, cursor)?;
+            if !(1..=max_page_size).contains(&cursor.s) {
+                return Err(ApiError::invalid_field(
+                    "after",
+                    format!("pages by more than {max_page_size} records; start again without it"),
+                ));
+            }
             Ok(Resume {
                 upstream: cursor.c,
-                skip: cursor.i + 1,
+                skip: cursor.i.saturating_add(1),
                 size: cursor.s,
             })
         }
     }
 }
 
-/// Builds a connection from (part of) an upstream page.
+/// Builds a connection from (part of) an upstream page: the records of `page` from `at.skip`
+/// on, `page` being the one read from `at.upstream` with page size `at.size`.
 pub fn from_page<R, N: OutputType>(
     page: &Page<Arc<R>>,
-    page_cursor: Option<String>,
-    size: u32,
-    skip: usize,
+    at: &Resume,
     first: u32,
     had_previous: bool,
+    cursors: &CursorScope,
     wrap: impl Fn(Arc<R>) -> N,
 ) -> Conn<N> {
-    let end = (skip + first as usize).min(page.items.len());
-    let start = skip.min(end);
+    let end = at.skip.saturating_add(first as usize).min(page.items.len());
+    let start = at.skip.min(end);
     let has_next = end < page.items.len() || page.next_cursor.is_some();
     let mut connection = Connection::with_additional_fields(
         had_previous,
@@ -118,10 +127,10 @@ pub fn from_page<R, N: OutputType>(
         },
     );
     for (i, item) in page.items[start..end].iter().enumerate() {
-        let cursor = encode(&PageCursor {
-            c: page_cursor.clone(),
+        let cursor = cursors.seal_json(&PageCursor {
+            c: at.upstream.clone(),
             i: start + i,
-            s: size,
+            s: at.size,
         });
         connection.edges.push(Edge::new(cursor, wrap(item.clone())));
     }
@@ -133,14 +142,15 @@ pub fn from_children<R, N: OutputType>(
     children: &[Arc<R>],
     first: u32,
     after: Option<&str>,
+    cursors: &CursorScope,
     wrap: impl Fn(Arc<R>) -> N,
 ) -> Result<Conn<N>, ApiError> {
     let start = match after {
         None => 0,
-        Some(cursor) => decode::<OffsetCursor>(cursor)?.o + 1,
+        Some(cursor) => decode::<OffsetCursor>(cursors, cursor)?.o.saturating_add(1),
     };
     let start = start.min(children.len());
-    let end = (start + first as usize).min(children.len());
+    let end = start.saturating_add(first as usize).min(children.len());
     let mut connection = Connection::with_additional_fields(
         start > 0,
         end < children.len(),
@@ -150,7 +160,7 @@ pub fn from_children<R, N: OutputType>(
     );
     for (i, child) in children[start..end].iter().enumerate() {
         connection.edges.push(Edge::new(
-            encode(&OffsetCursor { o: start + i }),
+            cursors.seal_json(&OffsetCursor { o: start + i }),
             wrap(child.clone()),
         ));
     }
@@ -160,6 +170,8 @@ pub fn from_children<R, N: OutputType>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
+    use crate::graphql::cursor::CursorKey;
 
     fn page(n: usize, next: Option<&str>) -> Page<Arc<usize>> {
         Page {
@@ -170,30 +182,100 @@ mod tests {
         }
     }
 
+    fn cursors(list: &str) -> CursorScope {
+        CursorKey::new([1; 32]).scope(&[list, "project-1"])
+    }
+
+    fn start(size: u32) -> Resume {
+        Resume {
+            upstream: None,
+            skip: 0,
+            size,
+        }
+    }
+
     #[test]
     fn a_cursor_resumes_right_after_its_edge() {
-        let first = from_page(&page(10, Some("2")), None, 10, 0, 4, false, |x| *x as i32);
+        let list = cursors("activities");
+        let first = from_page(&page(10, Some("2")), &start(10), 4, false, &list, |x| {
+            *x as i32
+        });
         assert_eq!(first.edges.len(), 4);
         assert!(first.has_next_page);
         let last = &first.edges[3].cursor;
-        let resume = resume(Some(last), 4).expect("valid");
+        let resume = resume(Some(last), 4, &list, 100).expect("valid");
         assert_eq!((resume.upstream, resume.skip, resume.size), (None, 4, 10));
     }
 
     #[test]
     fn a_tampered_cursor_is_a_clear_input_error() {
-        let error = resume(Some("not-a-cursor"), 10).expect_err("refused");
-        assert_eq!(error.code, crate::error::ErrorCode::BadUserInput);
+        let list = cursors("activities");
+        let error = resume(Some("not-a-cursor"), 10, &list, 100).expect_err("refused");
+        assert_eq!(error.code, ErrorCode::BadUserInput);
+        let made = from_page(&page(3, None), &start(3), 3, false, &list, |x| *x as i32);
+        let mut tampered = made.edges[0].cursor.clone().into_bytes();
+        tampered[4] = if tampered[4] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).expect("ascii");
+        let error = resume(Some(&tampered), 10, &list, 100).expect_err("refused");
+        assert_eq!(error.code, ErrorCode::BadUserInput);
+    }
+
+    #[test]
+    fn an_unsigned_cursor_with_a_huge_page_size_is_refused() {
+        use base64::Engine;
+        // What cursors looked like before they were signed.
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"c":null,"i":0,"s":100000}"#);
+        let error = resume(Some(&forged), 10, &cursors("activities"), 100).expect_err("refused");
+        assert_eq!(error.code, ErrorCode::BadUserInput);
+    }
+
+    #[test]
+    fn a_signed_cursor_over_the_page_size_limit_is_refused() {
+        let list = cursors("activities");
+        let made = from_page(&page(3, None), &start(100), 3, false, &list, |x| *x as i32);
+        assert!(resume(Some(&made.edges[0].cursor), 10, &list, 100).is_ok());
+        let error = resume(Some(&made.edges[0].cursor), 10, &list, 50).expect_err("refused");
+        assert_eq!(error.code, ErrorCode::BadUserInput);
+    }
+
+    #[test]
+    fn a_cursor_of_another_connection_is_refused() {
+        let made = from_page(
+            &page(3, None),
+            &start(3),
+            3,
+            false,
+            &cursors("activities"),
+            |x| *x as i32,
+        );
+        let error =
+            resume(Some(&made.edges[0].cursor), 10, &cursors("events"), 100).expect_err("refused");
+        assert_eq!(error.code, ErrorCode::BadUserInput);
+        let children: Vec<Arc<usize>> = (0..5).map(Arc::new).collect();
+        let one = from_children(&children, 2, None, &cursors("children-of-a"), |x| *x as i32)
+            .expect("ok");
+        let other = from_children(
+            &children,
+            2,
+            Some(&one.edges[0].cursor),
+            &cursors("children-of-b"),
+            |x| *x as i32,
+        );
+        assert!(other.is_err(), "a child cursor of one parent on another");
     }
 
     #[test]
     fn children_page_by_offset() {
+        let list = cursors("children");
         let children: Vec<Arc<usize>> = (0..5).map(Arc::new).collect();
-        let one = from_children(&children, 2, None, |x| *x as i32).expect("ok");
+        let one = from_children(&children, 2, None, &list, |x| *x as i32).expect("ok");
         assert_eq!(one.edges.len(), 2);
         assert!(one.has_next_page);
-        let two =
-            from_children(&children, 2, Some(&one.edges[1].cursor), |x| *x as i32).expect("ok");
+        let two = from_children(&children, 2, Some(&one.edges[1].cursor), &list, |x| {
+            *x as i32
+        })
+        .expect("ok");
         assert_eq!(two.edges.iter().map(|e| e.node).collect::<Vec<_>>(), [2, 3]);
     }
 

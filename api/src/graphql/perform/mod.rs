@@ -19,7 +19,7 @@ use gatehouse_compliance::cost::{
 };
 use gatehouse_compliance::model::Access;
 
-use self::connection::{Conn, from_page, page_size, resume};
+use self::connection::{Conn, Resume, from_page, page_size, resume};
 use self::nodes::ProjectNode;
 use crate::auth::{Principal, parse_id};
 use crate::error::{ApiError, ErrorCode};
@@ -71,6 +71,8 @@ pub(crate) struct Allowed<'a> {
     pub request: &'a PerformRequest,
     pub max_page_size: u32,
     pub default_page_size: u32,
+    /// The key that signs this server's cursors.
+    pub cursors: &'a crate::graphql::cursor::CursorKey,
 }
 
 /// Checks that the caller may `access` `entity` in `project` and returns the facade.
@@ -90,6 +92,7 @@ pub(crate) fn allow<'a>(
         request,
         max_page_size: services.config.graphql.max_page_size,
         default_page_size: services.config.graphql.default_page_size,
+        cursors: &services.cursors,
     })
 }
 
@@ -245,7 +248,8 @@ fn snapshot_field_for(entity: Entity) -> Option<&'static str> {
     }
 }
 
-/// A top-level list of a project's collection as a connection.
+/// A top-level list of a project's collection as a connection. Its cursors are bound to the
+/// entity, the project and the filters: a cursor of one list is refused by any other.
 pub(crate) async fn list_connection<R: Record, N: OutputType>(
     allowed: &Allowed<'_>,
     project: &Arc<str>,
@@ -255,7 +259,14 @@ pub(crate) async fn list_connection<R: Record, N: OutputType>(
     wrap: impl Fn(Arc<R>) -> N,
 ) -> Result<Conn<N>, ApiError> {
     let first = page_size(first, allowed.default_page_size, allowed.max_page_size)?;
-    let resume = resume(after.as_deref(), first)?;
+    let mut scope = vec![
+        "list".to_owned(),
+        R::ENTITY.as_str().to_owned(),
+        project.to_string(),
+    ];
+    scope.extend(filters.iter().map(|(k, v)| format!("{k}={v}")));
+    let cursors = allowed.cursors.scope(&scope);
+    let resume = resume(after.as_deref(), first, &cursors, allowed.max_page_size)?;
     let had_previous = after.is_some();
     let facade = allowed.facade;
     let meta = &allowed.request.meta;
@@ -275,23 +286,26 @@ pub(crate) async fn list_connection<R: Record, N: OutputType>(
             cursor: Some(next.clone()),
         };
         let next_page = facade.list::<R>(meta, project, query).await?;
+        let at = Resume {
+            upstream: Some(next),
+            skip: 0,
+            size: resume.size,
+        };
         return Ok(from_page(
             &next_page,
-            Some(next),
-            resume.size,
-            0,
+            &at,
             first,
             had_previous,
+            &cursors,
             wrap,
         ));
     }
     Ok(from_page(
         &page,
-        resume.upstream,
-        resume.size,
-        resume.skip,
+        &resume,
         first,
         had_previous,
+        &cursors,
         wrap,
     ))
 }

@@ -63,8 +63,19 @@ async fn children_connection<R: crate::facade::Child, N: async_graphql::OutputTy
 ) -> Result<Conn<N>> {
     let allowed = allow(ctx, project, R::ENTITY, Access::Read)?;
     let first = page_size(first, allowed.default_page_size, allowed.max_page_size)?;
+    // Bound to the parent: a cursor among one record's children is refused under another's.
+    let parent_id = parent.to_string();
+    let cursors = allowed
+        .cursors
+        .scope(&["children", R::ENTITY.as_str(), project, &parent_id]);
     let children = load_children::<R>(&allowed, project, parent).await?;
-    Ok(from_children(&children, first, after.as_deref(), wrap)?)
+    Ok(from_children(
+        &children,
+        first,
+        after.as_deref(),
+        &cursors,
+        wrap,
+    )?)
 }
 
 // ---- Project ---------------------------------------------------------------------------------
