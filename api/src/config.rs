@@ -162,6 +162,22 @@ pub struct GraphqlConfig {
     pub max_live_pages: u64,
     /// Serve GraphiQL to browsers that GET `/graphql`.
     pub graphiql: bool,
+    /// Who may introspect the schema (`__schema`, `__type`): `always`, `authenticated` (app keys
+    /// and signed-in users) or `never`. `__typename` always answers.
+    pub introspection: Introspection,
+}
+
+/// Who may introspect the GraphQL schema (`graphql.introspection`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Introspection {
+    /// Anyone, signed in or not (the demo).
+    Always,
+    /// App keys and signed-in users; anonymous callers are refused (the default).
+    #[default]
+    Authenticated,
+    /// Nobody: clients build against the published schema (`api/schema.graphql`).
+    Never,
 }
 
 impl Default for GraphqlConfig {
@@ -178,6 +194,7 @@ impl Default for GraphqlConfig {
             max_live_window_days: 31,
             max_live_pages: 10,
             graphiql: true,
+            introspection: Introspection::default(),
         }
     }
 }
@@ -948,6 +965,27 @@ mod tests {
         );
         let shown = format!("{config:?}");
         assert!(!shown.contains("dataclip-secret-pw"), "{shown}");
+    }
+
+    #[test]
+    fn introspection_defaults_to_authenticated_and_refuses_an_unknown_policy_by_its_key() {
+        let config = Config::from_toml("", &Overrides::default()).expect("defaults are valid");
+        assert_eq!(config.graphql.introspection, Introspection::Authenticated);
+        let config = Config::from_toml(
+            "[graphql]\nintrospection = \"never\"\n",
+            &Overrides::default(),
+        )
+        .expect("valid");
+        assert_eq!(config.graphql.introspection, Introspection::Never);
+        let error = Config::from_toml(
+            "[graphql]\nintrospection = \"sometimes\"\n",
+            &Overrides::default(),
+        )
+        .expect_err("refused");
+        assert!(
+            error.to_string().contains("graphql.introspection"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub struct Demo {
 }
 
 /// Starts the simulator and points the configuration's upstream at it, with a read-write token
-/// per project.
+/// per project; lets anyone introspect the schema.
 pub async fn start_simulator(
     config: &mut Config,
     sim_listen: SocketAddr,
@@ -74,6 +74,8 @@ pub async fn start_simulator(
         tokens.insert(project.id.to_string(), SecretString::from(token));
     }
     config.upstream.base_url = sim.base_url().parse().context("simulator URL")?;
+    // The demo is for trying things: GraphiQL's schema explorer works before signing in.
+    config.graphql.introspection = crate::config::Introspection::Always;
     config.upstream.tokens = tokens;
     if config.vault_key.is_none() {
         config.vault_key = Some(crate::config::VaultKey::new(DEMO_VAULT_KEY));

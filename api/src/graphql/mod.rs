@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod analysis;
 pub mod dataclips;
 pub mod guard;
+pub mod introspection;
 pub mod metering;
 pub mod perform;
 pub mod types;

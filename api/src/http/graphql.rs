@@ -424,6 +424,11 @@ async fn run(
     seen.project_id = plan.touches.iter().find_map(|t| t.project.clone());
     let label = super::metrics::operation_label(info.name.as_deref());
     tracing::Span::current().record("graphql.operation", label.as_str());
+    if let Err(error) =
+        crate::graphql::introspection::govern(&mut request, limits.introspection, &principal)
+    {
+        return seen.refuse(media, error);
+    }
 
     match info.kind {
         OperationKind::Mutation if method == Method::GET => {

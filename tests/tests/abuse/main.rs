@@ -11,3 +11,5 @@
 
 #[allow(dead_code)] // each attack module uses part of it
 mod support;
+
+mod connections;
