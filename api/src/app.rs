@@ -18,6 +18,7 @@ use crate::auth::throttle::{ClientLimits, LoginThrottle};
 use crate::background::Background;
 use crate::config::Config;
 use crate::http::AppState;
+use crate::http::server::ConnectionLimits;
 use crate::services::Services;
 use crate::vault::Vault;
 
@@ -25,6 +26,8 @@ use crate::vault::Vault;
 #[derive(Debug)]
 pub struct App {
     state: AppState,
+    /// The internal listener of `/metrics` (`http.metrics_listen`), bound at build.
+    metrics_listener: Option<TcpListener>,
 }
 
 impl App {
@@ -36,6 +39,18 @@ impl App {
             "starting gatehouse"
         );
         tracing::debug!(config = ?config, "effective configuration");
+        for warning in config.exposure_warnings() {
+            tracing::warn!("{warning}");
+        }
+        // Bound first, so that an address in use stops start-up before anything is built.
+        let metrics_listener = match config.http.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (http.metrics_listen)"))?,
+            ),
+            None => None,
+        };
         let db = crate::db::connect(&config.database_url)
             .await
             .with_context(|| format!("cannot open the database {}", config.database_url))?;
@@ -137,7 +152,15 @@ impl App {
                 metrics: crate::http::metrics::handle(),
                 web,
             },
+            metrics_listener,
         })
+    }
+
+    /// Where `/metrics` is served apart from the main listener (`http.metrics_listen`), if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// The services, for the CLI and tests.
@@ -150,35 +173,56 @@ impl App {
         crate::http::router(self.state.clone())
     }
 
-    /// Serves on `listener` until `shutdown` resolves; then stops accepting, gives in-flight
-    /// requests `http.shutdown_grace_secs` to finish, flushes background work and closes the
-    /// database.
+    /// Serves on `listener` (and on the metrics listener, when configured) until `shutdown`
+    /// resolves; then stops accepting, gives in-flight requests `http.shutdown_grace_secs` to
+    /// finish, closes the connections still open, flushes background work and closes the
+    /// database. Connections are held to the limits of [`crate::http::server`].
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let grace = Duration::from_secs(self.state.services.config.http.shutdown_grace_secs);
+        let Self {
+            state,
+            metrics_listener,
+        } = self;
+        let http = &state.services.config.http;
+        let grace = Duration::from_secs(http.shutdown_grace_secs);
+        let limits = ConnectionLimits::from_config(http);
         let stop = CancellationToken::new();
-        let service = self
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(listener, service)
-            .with_graceful_shutdown(stop.clone().cancelled_owned())
-            .into_future();
-        tokio::pin!(server);
-        tokio::select! {
-            result = &mut server => result.context("the server failed")?,
+        let main = crate::http::server::serve(
+            listener,
+            crate::http::router(state.clone()),
+            limits,
+            "main",
+            stop.clone(),
+        );
+        let metrics = async {
+            match metrics_listener {
+                Some(listener) => {
+                    let router = crate::http::metrics_router(state.clone());
+                    crate::http::server::serve(listener, router, limits, "metrics", stop.clone())
+                        .await
+                }
+                None => true,
+            }
+        };
+        let servers = async { tokio::join!(main, metrics) };
+        tokio::pin!(servers);
+        let finished = tokio::select! {
+            finished = &mut servers => finished,
             () = shutdown => {
                 tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
                 stop.cancel();
-                match tokio::time::timeout(grace, &mut server).await {
-                    Ok(result) => result.context("the server failed while stopping")?,
-                    Err(_) => tracing::warn!("in-flight requests did not finish within the grace period"),
-                }
+                servers.await
             }
+        };
+        if finished != (true, true) {
+            tracing::warn!(
+                "in-flight requests did not finish within the grace period; their connections were closed"
+            );
         }
-        let services = &self.state.services;
+        let services = &state.services;
         if !services.background.drain(grace).await {
             tracing::warn!("background tasks did not finish within the grace period");
         }
@@ -265,6 +309,8 @@ pub async fn shutdown_signal() {
 pub struct RunningApp {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where `/metrics` is served apart, when `http.metrics_listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     /// Its services (database, config, ...).
     pub services: Arc<Services>,
     stop: CancellationToken,
@@ -292,11 +338,13 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningApp> {
     let addr = listener.local_addr()?;
     let app = App::build(config).await?;
     let services = app.services().clone();
+    let metrics_addr = app.metrics_addr();
     let stop = CancellationToken::new();
     let signal = stop.clone().cancelled_owned();
     let task = tokio::spawn(app.serve(listener, signal));
     Ok(RunningApp {
         addr,
+        metrics_addr,
         services,
         stop,
         task,

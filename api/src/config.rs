@@ -127,6 +127,22 @@ pub struct HttpConfig {
     pub request_timeout_secs: u64,
     /// On SIGTERM/SIGINT, how long in-flight requests get to finish, in seconds.
     pub shutdown_grace_secs: u64,
+    /// Time a client has to send a request's head (request line and headers) in full, in
+    /// seconds: from accept on a new connection, from the head's first byte on a kept-alive one.
+    /// A slower client is disconnected.
+    pub header_read_timeout_secs: u64,
+    /// Time a kept-alive connection may wait for its next request, with none in flight, before it
+    /// is closed, in seconds.
+    pub idle_timeout_secs: u64,
+    /// Most connections open at once on each listener; clients beyond it wait in the kernel's
+    /// listen backlog until one closes.
+    pub max_connections: usize,
+    /// A second, internal address that serves `/metrics` (and nothing else); when set, the main
+    /// listener answers `/metrics` with 404.
+    pub metrics_listen: Option<SocketAddr>,
+    /// When set, `/metrics` needs `Authorization: Bearer <token>` (401 otherwise), on whichever
+    /// listener serves it. Redacted in `Debug`.
+    pub metrics_token: Option<MetricsToken>,
     /// Trusted reverse proxies in front of Gatehouse: 0 (the default) takes a client's address
     /// from the connection; N takes the Nth entry from the right of `X-Forwarded-For`. Set it
     /// to the number of proxies that append to that header, never more: entries further left
@@ -166,7 +182,49 @@ impl Default for HttpConfig {
             shutdown_grace_secs: 30,
             forwarded_for_hops: 0,
             rate_limits: RateLimitsConfig::default(),
+            header_read_timeout_secs: 10,
+            // Longer than the 60 s idle timeout of common load balancers (AWS ALB's default), so
+            // that the balancer closes idle connections first: a backend that closes first races
+            // the balancer's next request on that connection and turns it into a 502.
+            idle_timeout_secs: 75,
+            max_connections: 1024,
+            metrics_listen: None,
+            metrics_token: None,
         }
+    }
+}
+
+/// The bearer token `/metrics` asks for (`http.metrics_token`). Never shown in `Debug`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct MetricsToken(SecretString);
+
+impl MetricsToken {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(SecretString::from(token.into()))
+    }
+
+    /// Whether `presented` is the token, compared in constant time.
+    pub fn admits(&self, presented: &str) -> bool {
+        crate::auth::secrets::constant_time_eq(presented, self.0.expose_secret())
+    }
+
+    fn problem(&self) -> Option<&'static str> {
+        let token = self.0.expose_secret();
+        if token.chars().count() < 16 {
+            Some("must be at least 16 characters (e.g. `openssl rand -hex 24`)")
+        } else if !token.chars().all(|c| c.is_ascii_graphic()) {
+            Some("must be printable ASCII without spaces")
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken([REDACTED])")
     }
 }
 
@@ -204,6 +262,22 @@ pub struct GraphqlConfig {
     /// (`GATEHOUSE_GRAPHQL__CURSOR_KEY`). Without it the key is derived from `vault_key`, else
     /// made at random for the process (cursors then die with it). Redacted in `Debug`.
     pub cursor_key: Option<SigningKey>,
+    /// Who may introspect the schema (`__schema`, `__type`): `always`, `authenticated` (app keys
+    /// and signed-in users) or `never`. `__typename` always answers.
+    pub introspection: Introspection,
+}
+
+/// Who may introspect the GraphQL schema (`graphql.introspection`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Introspection {
+    /// Anyone, signed in or not (the demo).
+    Always,
+    /// App keys and signed-in users; anonymous callers are refused (the default).
+    #[default]
+    Authenticated,
+    /// Nobody: clients build against the published schema (`api/schema.graphql`).
+    Never,
 }
 
 impl Default for GraphqlConfig {
@@ -222,6 +296,7 @@ impl Default for GraphqlConfig {
             max_live_pages: 10,
             graphiql: true,
             cursor_key: None,
+            introspection: Introspection::default(),
         }
     }
 }
@@ -649,6 +724,14 @@ impl Config {
                 self.database_url.redacted()
             )));
         }
+        if let Some(problem) = self
+            .http
+            .metrics_token
+            .as_ref()
+            .and_then(MetricsToken::problem)
+        {
+            return Err(ConfigError(format!("`http.metrics_token` {problem}")));
+        }
         if let Some(key) = &self.vault_key {
             key.bytes().map_err(|problem| {
                 ConfigError(format!(
@@ -746,6 +829,28 @@ impl Config {
                 "http.max_body_bytes",
                 self.http.max_body_bytes >= 1024,
                 "at least 1024",
+            ),
+            (
+                "http.header_read_timeout_secs",
+                (1..=300).contains(&self.http.header_read_timeout_secs),
+                "between 1 and 300",
+            ),
+            (
+                "http.idle_timeout_secs",
+                (1..=3600).contains(&self.http.idle_timeout_secs),
+                "between 1 and 3600",
+            ),
+            (
+                "http.max_connections",
+                (1..=1_000_000).contains(&self.http.max_connections),
+                "between 1 and 1000000",
+            ),
+            (
+                "http.metrics_listen",
+                self.http
+                    .metrics_listen
+                    .is_none_or(|addr| addr.port() == 0 || addr != self.listen),
+                "an address other than `listen`",
             ),
             (
                 "auth.session_ttl_hours",
@@ -885,6 +990,31 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Settings that are valid but unwise where strangers can reach the server: each a sentence
+    /// for the start-up log.
+    pub fn exposure_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.listen.ip().is_loopback() {
+            return warnings;
+        }
+        let http = &self.http;
+        if http.metrics_listen.is_none() && http.metrics_token.is_none() {
+            warnings.push(format!(
+                "/metrics is open to anyone who can reach {}: set http.metrics_listen (an \
+                 internal address) or http.metrics_token",
+                self.listen
+            ));
+        }
+        if self.graphql.introspection == Introspection::Always {
+            warnings.push(format!(
+                "anonymous callers on {} may introspect the GraphQL schema: set \
+                 graphql.introspection to \"authenticated\" or \"never\"",
+                self.listen
+            ));
+        }
+        warnings
     }
 
     /// Where a SQLite database lives, when the URL names a file.
@@ -1116,6 +1246,96 @@ mod tests {
         );
         let shown = format!("{config:?}");
         assert!(!shown.contains("dataclip-secret-pw"), "{shown}");
+    }
+
+    #[test]
+    fn a_short_metrics_token_is_refused_by_its_key_and_a_good_one_never_shows_in_debug_output() {
+        let error = Config::from_toml("[http]\nmetrics_token = \"short\"\n", &Overrides::default())
+            .expect_err("a short token is refused");
+        assert!(
+            error.to_string().contains("`http.metrics_token`"),
+            "{error}"
+        );
+        assert!(!error.to_string().contains("short\""), "{error}");
+        let token = "metrics-token-0123456789abcdef";
+        let config = Config::from_toml(
+            &format!("[http]\nmetrics_token = \"{token}\"\n"),
+            &Overrides::default(),
+        )
+        .expect("a long token is valid");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(token), "{shown}");
+        let held = config.http.metrics_token.expect("token");
+        assert!(held.admits(token));
+        assert!(!held.admits("metrics-token-0123456789abcdeF"));
+    }
+
+    #[test]
+    fn connection_limits_out_of_range_are_refused_with_their_keys() {
+        for (toml, key) in [
+            (
+                "[http]\nheader_read_timeout_secs = 0\n",
+                "http.header_read_timeout_secs",
+            ),
+            ("[http]\nidle_timeout_secs = 0\n", "http.idle_timeout_secs"),
+            ("[http]\nmax_connections = 0\n", "http.max_connections"),
+            (
+                "listen = \"127.0.0.1:9000\"\n[http]\nmetrics_listen = \"127.0.0.1:9000\"\n",
+                "http.metrics_listen",
+            ),
+        ] {
+            let error = Config::from_toml(toml, &Overrides::default()).expect_err(toml);
+            assert!(error.to_string().contains(key), "{toml}: {error}");
+        }
+    }
+
+    #[test]
+    fn introspection_defaults_to_authenticated_and_refuses_an_unknown_policy_by_its_key() {
+        let config = Config::from_toml("", &Overrides::default()).expect("defaults are valid");
+        assert_eq!(config.graphql.introspection, Introspection::Authenticated);
+        let config = Config::from_toml(
+            "[graphql]\nintrospection = \"never\"\n",
+            &Overrides::default(),
+        )
+        .expect("valid");
+        assert_eq!(config.graphql.introspection, Introspection::Never);
+        let error = Config::from_toml(
+            "[graphql]\nintrospection = \"sometimes\"\n",
+            &Overrides::default(),
+        )
+        .expect_err("refused");
+        assert!(
+            error.to_string().contains("graphql.introspection"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_open_metrics_endpoint_or_open_introspection_on_a_public_listener_is_warned_about() {
+        let public = "listen = \"0.0.0.0:8080\"\n";
+        let config = Config::from_toml(public, &Overrides::default()).expect("valid");
+        let warnings = config.exposure_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("/metrics"), "{warnings:?}");
+
+        let config = Config::from_toml(
+            &format!("{public}[http]\nmetrics_listen = \"127.0.0.1:9100\"\n[graphql]\nintrospection = \"always\"\n"),
+            &Overrides::default(),
+        )
+        .expect("valid");
+        let warnings = config.exposure_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("introspect"), "{warnings:?}");
+
+        let config = Config::from_toml(
+            "[graphql]\nintrospection = \"always\"\n",
+            &Overrides::default(),
+        )
+        .expect("valid");
+        assert!(
+            config.exposure_warnings().is_empty(),
+            "a loopback listener is not exposed"
+        );
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub const DEMO_PASSWORD: &str = "gatehouse-demo-password";
 /// in the demo. Like [`DEMO_PASSWORD`], it is public: never put a real secret in the demo.
 pub const DEMO_VAULT_KEY: &str = "Z2F0ZWhvdXNlLWRlbW8tdmF1bHQta2V5LXB1YmxpYyE=";
 
+/// The name of the demo's app key.
+const DEMO_KEY_NAME: &str = "demo";
+
 /// The password of the demo's dataclip user on every simulated project.
 const DEMO_DATACLIP_PASSWORD: &str = "gatehouse-demo-dataclips";
 
@@ -48,7 +51,7 @@ pub struct Demo {
 }
 
 /// Starts the simulator and points the configuration's upstream at it, with a read-write token
-/// per project.
+/// per project; lets anyone introspect the schema.
 pub async fn start_simulator(
     config: &mut Config,
     sim_listen: SocketAddr,
@@ -71,6 +74,8 @@ pub async fn start_simulator(
         tokens.insert(project.id.to_string(), SecretString::from(token));
     }
     config.upstream.base_url = sim.base_url().parse().context("simulator URL")?;
+    // The demo is for trying things: GraphiQL's schema explorer works before signing in.
+    config.graphql.introspection = crate::config::Introspection::Always;
     config.upstream.tokens = tokens;
     if config.vault_key.is_none() {
         config.vault_key = Some(crate::config::VaultKey::new(DEMO_VAULT_KEY));
@@ -105,7 +110,9 @@ pub async fn start_simulator(
     Ok(sim)
 }
 
-/// Creates the demo users (once) and a fresh demo app key (pinned by `pinned_key` when given).
+/// Creates the demo users (once) and the demo app key: with `pinned_key`, the key of that value
+/// (reused, active and with the demo's scopes, when an earlier run made it); without, a fresh
+/// one. Any other demo key is revoked.
 pub async fn seed(
     db: &sea_orm::DatabaseConnection,
     sim: SimHandle,
@@ -124,12 +131,6 @@ pub async fn seed(
         }
         demo_users.push(DemoUser { role, email });
     }
-    // Earlier demo keys stop working; the demo prints the one that works now.
-    for key in app_keys::list(db).await? {
-        if key.name == "demo" && key.revoked_at.is_none() {
-            app_keys::revoke(db, &Actor::System, key.id).await?;
-        }
-    }
     let reads = Entity::ALL.iter().map(|e| (*e, Access::Read));
     let writes = [
         Entity::Activity,
@@ -140,17 +141,50 @@ pub async fn seed(
     ]
     .into_iter()
     .map(|e| (e, Access::Write));
-    let (_, key) = app_keys::create(
-        db,
-        &Actor::System,
-        NewAppKey {
-            name: "demo".into(),
-            scopes: KeyScopes::new(vec!["*".into()], reads.chain(writes)),
-            pinned_value: pinned_key,
-            ..NewAppKey::default()
+    let scopes = KeyScopes::new(vec!["*".into()], reads.chain(writes));
+    // A pinned key that an earlier run made is reused (its row holds the value's hash, which
+    // is unique): made active again with today's scopes. A pinned value that belongs to a key
+    // the demo did not make is refused rather than taken over.
+    let reused = match &pinned_key {
+        Some(value) => match app_keys::find_by_value(db, value).await? {
+            Some(key) if key.name == DEMO_KEY_NAME => Some(key),
+            Some(key) => anyhow::bail!(
+                "GATEHOUSE_DEMO_KEY is the value of the app key {:?} ({}), which the demo did \
+                 not make; pin another value",
+                key.name,
+                key.prefix
+            ),
+            None => None,
         },
-    )
-    .await?;
+        None => None,
+    };
+    // Earlier demo keys stop working; the demo prints the one that works now.
+    for key in app_keys::list(db).await? {
+        let is_reused = reused.as_ref().is_some_and(|r| r.id == key.id);
+        if key.name == DEMO_KEY_NAME && key.revoked_at.is_none() && !is_reused {
+            app_keys::revoke(db, &Actor::System, key.id).await?;
+        }
+    }
+    let key = match (reused, pinned_key) {
+        (Some(existing), Some(value)) => {
+            app_keys::reinstate(db, &Actor::System, existing.id, &scopes).await?;
+            value
+        }
+        (_, pinned_value) => {
+            app_keys::create(
+                db,
+                &Actor::System,
+                NewAppKey {
+                    name: DEMO_KEY_NAME.into(),
+                    scopes,
+                    pinned_value,
+                    ..NewAppKey::default()
+                },
+            )
+            .await?
+            .1
+        }
+    };
     let projects = sim
         .projects()
         .into_iter()

@@ -236,6 +236,9 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             let app = gatehouse::App::build(config).await?;
+            if let Some(addr) = app.metrics_addr() {
+                println!("Gatehouse metrics on http://{addr}/metrics");
+            }
             println!("Gatehouse listening on http://{}", listener.local_addr()?);
             app.serve(listener, gatehouse::app::shutdown_signal()).await
         }
@@ -337,6 +340,9 @@ async fn run_demo(
         "         -H 'Content-Type: application/json' -d '{{\"query\": \"{{ projects {{ id name }} }}\"}}'"
     );
     println!();
+    if let Some(addr) = app.metrics_addr() {
+        println!("Gatehouse metrics on http://{addr}/metrics");
+    }
     println!("Gatehouse listening on {url}");
     let served = app.serve(listener, gatehouse::app::shutdown_signal()).await;
     demo.sim.shutdown().await;

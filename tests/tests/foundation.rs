@@ -612,7 +612,114 @@ async fn concurrent_read_then_write_transactions_all_commit(backend: Backend) {
     app.stop().await;
 }
 
+/// Starts the app over an existing database, as a restart would.
+async fn start_on(db: &gatehouse_tests::TestDb) -> gatehouse::RunningApp {
+    let overrides = gatehouse::config::Overrides {
+        listen: Some("127.0.0.1:0".parse().expect("address")),
+        database_url: Some(db.url.clone()),
+        log_format: None,
+    };
+    let config = gatehouse::Config::from_toml("", &overrides).expect("valid configuration");
+    gatehouse::spawn(config).await.expect("the app starts")
+}
+
+/// What `{ me { kind } }` answers with `key`: the kind, or the error code.
+async fn who(app: &gatehouse::RunningApp, key: &str) -> String {
+    let body: Value = reqwest::Client::new()
+        .post(format!("{}/graphql", app.url()))
+        .bearer_auth(key)
+        .json(&json!({ "query": "{ me { kind } }" }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    body["data"]["me"]["kind"]
+        .as_str()
+        .or_else(|| first_error_code(&body))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `gatehouse demo` restarted on its database with the same `GATEHOUSE_DEMO_KEY` reuses that
+/// key (it used to fail on the key's unique hash, leaving the key revoked); a different pinned
+/// key, or none, revokes it and makes the new one.
+async fn a_demo_restarted_with_its_pinned_key_keeps_that_key_working(backend: Backend) {
+    let db = gatehouse_tests::TestDb::create(backend).await;
+    let mut sim = synchro_sim::spawn(
+        synchro_sim::SimConfig::default(),
+        "127.0.0.1:0".parse().expect("address"),
+    )
+    .await
+    .expect("simulator starts");
+    let pinned = "ghk_demo_pinned-for-restarts_0123456789";
+    for _run in 0..2 {
+        let app = start_on(&db).await;
+        let demo = gatehouse::demo::seed(&app.services.db, sim, Some(pinned.to_owned()))
+            .await
+            .expect("the demo sets up on a database an earlier demo used");
+        assert_eq!(demo.app_key, pinned);
+        sim = demo.sim;
+        app.stop().await.expect("stops");
+    }
+    let app = start_on(&db).await;
+    assert_eq!(
+        who(&app, pinned).await,
+        "APP_KEY",
+        "the pinned key still works"
+    );
+    let demo_keys = |keys: Vec<gatehouse::auth::app_keys::AppKeyInfo>| {
+        keys.into_iter()
+            .filter(|k| k.name == "demo")
+            .collect::<Vec<_>>()
+    };
+    let keys = demo_keys(
+        gatehouse::auth::app_keys::list(&app.services.db)
+            .await
+            .expect("keys"),
+    );
+    assert_eq!(keys.len(), 1, "one demo key, reused: {keys:?}");
+    assert!(keys[0].revoked_at.is_none());
+    app.stop().await.expect("stops");
+
+    // A restart with another pinned key, then with none.
+    let other = "ghk_demo_another-pinned-value_987654321";
+    let app = start_on(&db).await;
+    let demo = gatehouse::demo::seed(&app.services.db, sim, Some(other.to_owned()))
+        .await
+        .expect("set up");
+    let sim = demo.sim;
+    assert_eq!(who(&app, other).await, "APP_KEY");
+    assert_eq!(
+        who(&app, pinned).await,
+        "UNAUTHENTICATED",
+        "the old key is revoked"
+    );
+    app.stop().await.expect("stops");
+    let app = start_on(&db).await;
+    let demo = gatehouse::demo::seed(&app.services.db, sim, None)
+        .await
+        .expect("set up");
+    assert_ne!(demo.app_key, other);
+    assert_eq!(who(&app, &demo.app_key).await, "APP_KEY");
+    assert_eq!(who(&app, other).await, "UNAUTHENTICATED");
+    let keys = demo_keys(
+        gatehouse::auth::app_keys::list(&app.services.db)
+            .await
+            .expect("keys"),
+    );
+    assert_eq!(
+        keys.iter().filter(|k| k.revoked_at.is_none()).count(),
+        1,
+        "{keys:?}"
+    );
+    app.stop().await.expect("stops");
+    demo.sim.shutdown().await;
+}
+
 backend_tests!(
+    a_demo_restarted_with_its_pinned_key_keeps_that_key_working,
     concurrent_read_then_write_transactions_all_commit,
     queries_work_over_post_and_get,
     a_mutation_over_get_is_refused,

@@ -272,6 +272,64 @@ pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<AppKeyInfo
         .transpose()
 }
 
+/// The key whose value is `value`, revoked or not.
+pub async fn find_by_value(
+    db: &DatabaseConnection,
+    value: &str,
+) -> Result<Option<AppKeyInfo>, DbErr> {
+    app_keys::Entity::find()
+        .filter(app_keys::Column::KeyHash.eq(sha256_hex(value)))
+        .one(db)
+        .await?
+        .map(to_info)
+        .transpose()
+}
+
+/// Makes a key active again with `scopes`, in one audited change: for a value that is pinned
+/// (the demo's `GATEHOUSE_DEMO_KEY`), which cannot be made anew while its row exists. Nothing is
+/// written when the key is already active with these scopes.
+pub async fn reinstate(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    scopes: &KeyScopes,
+) -> Result<AppKeyInfo, KeyError> {
+    let scopes_json = serde_json::to_string(scopes)
+        .map_err(|e| DbErr::Custom(format!("cannot serialise scopes: {e}")))?;
+    let txn = crate::db::begin_write(db).await?;
+    let row = app_keys::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(KeyError::NotFound)?;
+    let was_revoked = row.revoked_at.is_some();
+    let expired = row.expires_at.is_some_and(|at| at <= Utc::now());
+    if !was_revoked && !expired && to_info(row.clone())?.scopes == *scopes {
+        return Ok(to_info(row)?);
+    }
+    let mut active: app_keys::ActiveModel = row.into();
+    active.revoked_at = Set(None);
+    active.expires_at = Set(None);
+    active.scopes = Set(scopes_json);
+    let row = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "app_key.reinstate",
+        "app_key",
+        &id.to_string(),
+        json!({
+            "name": row.name,
+            "prefix": row.prefix,
+            "scopes": scopes,
+            "was_revoked": was_revoked,
+            "was_expired": expired,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(to_info(row)?)
+}
+
 /// Revokes a key (idempotent: revoking twice keeps the first time).
 pub async fn revoke(
     db: &DatabaseConnection,

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod cursor;
 pub mod dataclips;
 pub mod guard;
+pub mod introspection;
 pub mod metering;
 pub mod perform;
 pub mod types;

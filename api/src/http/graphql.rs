@@ -486,6 +486,11 @@ async fn run(
         "unauthenticated".to_owned()
     };
     tracing::Span::current().record("graphql.operation", label.as_str());
+    if let Err(error) =
+        crate::graphql::introspection::govern(&mut request, limits.introspection, &principal)
+    {
+        return seen.refuse(media, error);
+    }
 
     match info.kind {
         OperationKind::Mutation if method == Method::GET => {

@@ -71,6 +71,14 @@ fn describe() {
         metrics::Unit::Seconds,
         "Time to commit one usage ledger batch"
     );
+    metrics::describe_gauge!(
+        "http_connections_open",
+        "Connections open, by listener (main, metrics); at most http.max_connections each"
+    );
+    metrics::describe_counter!(
+        "http_connections_timed_out_total",
+        "Connections closed by the server, by listener and reason (header_timeout, idle_timeout)"
+    );
     metrics::describe_histogram!(
         "graphql_operation_duration_seconds",
         metrics::Unit::Seconds,

@@ -6,6 +6,7 @@ pub mod metrics;
 pub mod multipart;
 pub mod principal;
 pub mod reports;
+pub mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,10 +77,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
         .route("/reports/usage", get(reports::html))
         .route("/reports/usage.csv", get(reports::csv))
         .route("/reports/usage.json", get(reports::json));
+
+    // With an internal metrics listener, /metrics is served there only (404 here).
+    let api = if http.metrics_listen.is_none() {
+        api.route("/metrics", get(health::metrics))
+    } else {
+        api
+    };
 
     api.merge(crate::web::routes(state.clone()))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -215,6 +222,13 @@ fn drop_unusable_request_id(mut request: Request) -> Request {
         request.headers_mut().remove("x-request-id");
     }
     request
+}
+
+/// The router of the internal metrics listener (`http.metrics_listen`): `/metrics` only.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::metrics))
+        .with_state(state)
 }
 
 /// The request span: method, route template, request id, and the GraphQL operation name once

@@ -12,6 +12,7 @@
 #[allow(dead_code)] // each attack module uses part of it
 mod support;
 
+mod connections;
 mod graphql;
 mod upstream;
 mod web;
