@@ -76,6 +76,9 @@ pub async fn start_simulator(
     config.upstream.base_url = sim.base_url().parse().context("simulator URL")?;
     // The demo is for trying things: GraphiQL's schema explorer works before signing in.
     config.graphql.introspection = crate::config::Introspection::Always;
+    // The demo serves plain HTTP: on another address than loopback (`--listen 0.0.0.0:8080`),
+    // a Secure cookie would never come back and nobody could sign in.
+    config.auth.cookie_secure.get_or_insert(false);
     config.upstream.tokens = tokens;
     if config.vault_key.is_none() {
         config.vault_key = Some(crate::config::VaultKey::new(DEMO_VAULT_KEY));

@@ -49,6 +49,63 @@ pub struct OperationInfo {
     pub fields: usize,
 }
 
+/// Deepest nesting of brackets (`{`, `[`, `(`) a document may have, counted on its text before
+/// it is parsed. Selections are held to `graphql.max_depth` once parsed; values (lists, input
+/// objects) have no other bound, and a list nested 400 deep in an argument parses, then
+/// overflows the stack of the code that walks the value. The deepest input of the schema
+/// (an access request's workflow's entity's operations, inside a mutation) nests under 20.
+pub const MAX_BRACKET_NESTING: usize = 64;
+
+/// Refuses a document whose brackets nest deeper than [`MAX_BRACKET_NESTING`], from its text:
+/// a linear scan that skips strings, block strings and comments, so that it costs nothing
+/// that grows with the nesting and runs before anything that recurses.
+pub fn check_nesting(source: &str) -> Result<(), ApiError> {
+    let bytes = source.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r') {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    // `\"""` is an escaped delimiter inside a block string.
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n' | b'\r') {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > MAX_BRACKET_NESTING {
+                    return Err(ApiError::new(
+                        ErrorCode::QueryTooDeep,
+                        format!("the document nests brackets more than {MAX_BRACKET_NESTING} deep"),
+                    )
+                    .with_details(serde_json::json!({ "maxNesting": MAX_BRACKET_NESTING })));
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
 /// Longest operation name accepted, in bytes. Names go into metrics labels, logs and the usage
 /// ledger; no client needs more.
 pub const MAX_OPERATION_NAME_BYTES: usize = 128;
@@ -345,6 +402,29 @@ mod tests {
     fn aliases_inside_a_fragment_count_at_every_spread() {
         let q = "{ ...F ...F x: a } fragment F on Q { y: a z: a }";
         assert_eq!(info(q).expect("ok").aliases, 5);
+    }
+
+    #[test]
+    fn brackets_nested_past_the_bound_are_refused_from_the_text() {
+        let list = |n: usize| format!("{{ f(x: {}1{}) }}", "[".repeat(n), "]".repeat(n));
+        assert!(check_nesting(&list(MAX_BRACKET_NESTING - 3)).is_ok());
+        let error = check_nesting(&list(400)).expect_err("too deep");
+        assert_eq!(error.code, ErrorCode::QueryTooDeep);
+        let selections = format!("{}x{}", "{ a ".repeat(70), "}".repeat(70));
+        assert!(check_nesting(&selections).is_err());
+    }
+
+    #[test]
+    fn brackets_in_strings_and_comments_do_not_count() {
+        let inside = "[".repeat(500);
+        for q in [
+            format!("{{ f(x: \"{inside}\") }}"),
+            format!("{{ f(x: \"\\\"{inside}\") }}"),
+            format!("{{ f(x: \"\"\"{inside} \\\"\"\" {inside}\"\"\") }}"),
+            format!("# {inside}\n{{ f }}"),
+        ] {
+            assert!(check_nesting(&q).is_ok(), "{q}");
+        }
     }
 
     #[test]

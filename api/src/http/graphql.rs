@@ -451,6 +451,9 @@ async fn run(
         )
             .into_response();
     }
+    if let Err(error) = crate::graphql::analysis::check_nesting(&request.query) {
+        return seen.refuse(media, error);
+    }
     let operation_name = request.operation_name.clone();
     let variables = request.variables.clone();
     let (info, plan) = match request.parsed_query() {

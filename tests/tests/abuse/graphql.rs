@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::support::{HealthProbe, measure};
+use crate::support::{HealthProbe, assert_healthy, measure};
 
 /// `{ ...F0 } fragment F0 on Query { ...F1 ...F1 } ... fragment Fn on Query { __typename }`.
 pub fn fan_out(n: usize) -> String {
@@ -28,14 +28,6 @@ pub fn fan_out(n: usize) -> String {
 /// The CPU a refused request may cost: the fixed cases cost a few milliseconds; the fan-out of
 /// 22 fragments cost 2.75 s of a release build before the fix.
 const CPU_BOUND: Duration = Duration::from_millis(500);
-
-fn assert_healthy(latencies: &[Duration]) {
-    assert!(!latencies.is_empty(), "/healthz was probed");
-    assert!(
-        latencies.iter().all(|l| *l != Duration::MAX),
-        "/healthz failed during the attack: {latencies:?}"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fragment_fan_out_is_refused_before_it_is_walked() {
@@ -272,5 +264,30 @@ async fn anonymous_refusals_leave_no_caller_text_in_the_ledger() {
             assert_eq!(row.operation, None, "anonymous rows name no operation");
         }
     }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_nested_hundreds_deep_is_refused_not_a_crash() {
+    // A list nested 414 deep in an argument (867 bytes) parsed, then overflowed the stack of the
+    // code that walks the value and aborted the process: found by the generated documents.
+    let app = TestApp::start(Backend::Sqlite).await;
+    for depth in [100, 414, 5_000] {
+        let query = format!(
+            "{{ project(id: {}1{}) {{ name }} }}",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let (status, body) = app.graphql(None, &query, json!({})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{depth}: {body}");
+        assert_eq!(first_error_code(&body), Some("QUERY_TOO_DEEP"), "{depth}");
+    }
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("alive");
+    assert_eq!(health.status(), StatusCode::OK);
     app.stop().await;
 }

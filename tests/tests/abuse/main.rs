@@ -14,5 +14,6 @@ mod support;
 
 mod connections;
 mod graphql;
+mod hostile;
 mod upstream;
 mod web;

@@ -106,3 +106,22 @@ impl HealthProbe {
         self.task.await.expect("probe task")
     }
 }
+
+/// Asserts that `/healthz` answered every probe while an attack ran, and the median probe
+/// within 100 ms. A wall-clock bound, but on a figure that is about a millisecond when the
+/// server is not starved: the median leaves room for a loaded machine's odd stall, while an
+/// attack that blocks the server's threads (as the amplifying form did, for 13.6 s) fails it.
+pub fn assert_healthy(latencies: &[Duration]) {
+    assert!(!latencies.is_empty(), "/healthz was probed");
+    assert!(
+        latencies.iter().all(|l| *l != Duration::MAX),
+        "/healthz failed during the attack: {latencies:?}"
+    );
+    let mut sorted = latencies.to_vec();
+    sorted.sort();
+    let median = sorted[sorted.len() / 2];
+    assert!(
+        median <= Duration::from_millis(100),
+        "/healthz took {median:?} (median) during the attack: {sorted:?}"
+    );
+}
