@@ -383,3 +383,32 @@ async fn every_answer_carries_the_security_headers() {
     assert!(cookie.contains("; Secure"), "{cookie}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_and_sql_in_a_request_are_kept_as_text_and_shown_escaped() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let contact = app.create_user(Role::Contact).await;
+    let web = WebClient::signed_in(&app, &contact).await;
+    let csrf = web.csrf("/requests/new").await;
+    let hostile = "<script>alert(1)</script>'); DROP TABLE access_requests; --";
+    let mut fields = with_csrf(&ready_request_fields(), &csrf, "save");
+    fields.retain(|(k, _)| k != "integration.name");
+    fields.push(("integration.name".into(), hostile.into()));
+    let saved = web.post("/requests/new", &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let id = gatehouse_tests::web::request_id(saved.location());
+    let page = web.get(&format!("/requests/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("<script>alert(1)"), "markup is escaped");
+    assert!(
+        page.body
+            .contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;")
+            || page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+    );
+    let mine = web.get("/requests").await;
+    assert!(
+        mine.body.contains("DROP TABLE access_requests"),
+        "stored as text, the table is there"
+    );
+    app.stop().await;
+}
