@@ -357,31 +357,27 @@ async fn every_answer_carries_the_security_headers() {
         assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
     }
     // On loopback (this test) cookies are not Secure unless configured; configured, they are.
-    let login = app
-        .client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .expect("sent");
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let cookie = login_cookie(&app).await;
     assert!(!cookie.contains("Secure"), "{cookie}");
     app.stop().await;
     let app = TestApp::start_with(Backend::Sqlite, "[auth]\ncookie_secure = true\n").await;
+    let cookie = login_cookie(&app).await;
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    app.stop().await;
+}
+
+/// The cookie the sign-in page sets (its CSRF cookie).
+async fn login_cookie(app: &TestApp) -> String {
     let login = app
         .client
         .get(app.url("/login"))
         .send()
         .await
         .expect("sent");
-    let cookie = login.headers()["set-cookie"]
+    login.headers()["set-cookie"]
         .to_str()
         .expect("ascii")
-        .to_owned();
-    assert!(cookie.contains("; Secure"), "{cookie}");
-    app.stop().await;
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
