@@ -45,6 +45,9 @@ forbidden=$(cargo tree -p gatehouse-compliance -e normal,build --prefix none --q
 [ -z "$forbidden" ] || fail "gatehouse-compliance depends on: $forbidden"
 echo "ok"
 
+step "no import cycle between the top-level modules of a crate"
+python3 scripts/module-cycles.py api/src || fail "module cycle (see the edges above)"
+
 step "the committed GraphQL schema matches the code"
 schema_now="$(mktemp)"
 cargo run --quiet -p gatehouse -- export-schema > "$schema_now"

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access::AccessRequests;
 use crate::auth::app_keys::KeyVerifier;
-use crate::auth::throttle::{ClientLimits, LoginThrottle};
+use crate::auth::throttle::{ClientLimits, LoginThrottle, StashLimits};
 use crate::background::Background;
 use crate::config::Config;
 use crate::http::AppState;
@@ -72,14 +72,14 @@ impl App {
                 "no vault_key configured (GATEHOUSE_VAULT_KEY): tokens and dataclip credentials cannot be recorded"
             );
         }
-        let (cursors, cursor_key_origin) = crate::graphql::cursor::CursorKey::from_config(&config)
+        let (cursors, cursor_key_origin) = crate::cursor::CursorKey::from_config(&config)
             .map_err(|problem| anyhow::anyhow!("{problem}"))?;
         match cursor_key_origin {
-            crate::graphql::cursor::KeyOrigin::Configured => {}
-            crate::graphql::cursor::KeyOrigin::DerivedFromVaultKey => tracing::info!(
+            crate::cursor::KeyOrigin::Configured => {}
+            crate::cursor::KeyOrigin::DerivedFromVaultKey => tracing::info!(
                 "pagination cursors are signed with a key derived from vault_key (set graphql.cursor_key to sign them with a key of their own)"
             ),
-            crate::graphql::cursor::KeyOrigin::Random => tracing::warn!(
+            crate::cursor::KeyOrigin::Random => tracing::warn!(
                 "neither graphql.cursor_key nor vault_key is configured: pagination cursors are signed with a key made for this process, so they stop working at a restart and other instances refuse them"
             ),
         }
@@ -94,8 +94,21 @@ impl App {
         let auth = &config.auth;
         let background = Background::new();
         let metering = Arc::new(
-            crate::metering::Metering::start(&config, db.clone(), &background)
-                .context("cannot start metering")?,
+            crate::metering::Metering::start(
+                &config.metering,
+                crate::metering::SweepLimits {
+                    max_pages: config.graphql.max_live_pages,
+                    max_window_days: config
+                        .graphql
+                        .max_live_window_days
+                        .min(config.upstream.max_date_window_days),
+                },
+                &config.upstream,
+                config.access.policy(),
+                db.clone(),
+                &background,
+            )
+            .context("cannot start metering")?,
         );
         let facade = Arc::new(build_facade(&config, vault.clone(), metering.observer())?);
         let dataclip_credentials = crate::dataclips::credentials::VaultThenConfig {
@@ -125,7 +138,7 @@ impl App {
                 config.http.rate_limits.user_per_minute,
                 config.http.rate_limits.anonymous_per_minute,
             ),
-            stash_limits: crate::web::stash::StashLimits::new(
+            stash_limits: StashLimits::new(
                 auth.stashes_per_address_per_hour,
                 auth.stash_max_total_bytes,
             ),
@@ -142,9 +155,13 @@ impl App {
             .start(&services.background)
             .await
             .context("cannot start the dataclips scheduler")?;
-        crate::metering::spawn_job(&services);
+        crate::metering::spawn_job(
+            &services.metering,
+            services.db.clone(),
+            &services.background,
+        );
         let schema = crate::graphql::build_schema(services.clone());
-        let web = Arc::new(crate::web::Views::load().context("cannot load the web views")?);
+        let web = Arc::new(crate::views::Views::load().context("cannot load the web views")?);
         Ok(Self {
             state: AppState {
                 services,
@@ -170,7 +187,7 @@ impl App {
 
     /// The router.
     pub fn router(&self) -> Router {
-        crate::http::router(self.state.clone())
+        crate::http::router(self.state.clone(), crate::web::routes(self.state.clone()))
     }
 
     /// Serves on `listener` (and on the metrics listener, when configured) until `shutdown`
@@ -192,7 +209,7 @@ impl App {
         let stop = CancellationToken::new();
         let main = crate::http::server::serve(
             listener,
-            crate::http::router(state.clone()),
+            crate::http::router(state.clone(), crate::web::routes(state.clone())),
             limits,
             "main",
             stop.clone(),

@@ -17,7 +17,11 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use gatehouse_compliance::AssessmentPolicy;
+
+pub use crate::access::AccessConfig;
+pub use crate::dataclips::{ClipFormat, DataclipSourceConfig, DataclipsConfig};
+pub use crate::db::{DatabaseUrl, sqlite_path};
+pub use crate::vault::{VaultConfig, VaultKey};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -333,146 +337,6 @@ impl Default for AuthConfig {
     }
 }
 
-/// The thresholds of an access-request assessment (`compliance::AssessmentPolicy`). The
-/// defaults are the compliance crate's reading of Bentley's criteria.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AccessConfig {
-    /// Shortest description of a workflow or of the integration's purpose, in characters.
-    pub min_description_chars: usize,
-    /// Records per day from which a workflow is a large data requirement.
-    pub large_records_per_day: u64,
-    /// Bytes per day from which a workflow is a large data requirement.
-    pub large_bytes_per_day: u64,
-    /// Size of one file from which an upload is large, in bytes.
-    pub large_payload_bytes: u64,
-    /// Records per day from which a read-only workflow is bulk reading (→ Dataclips).
-    pub bulk_read_records_per_day: u64,
-    /// Runs per day above which reading a heavy collection is high-frequency polling.
-    pub heavy_poll_max_runs_per_day: u64,
-    /// Average size of a record, in bytes, for the bytes-per-day estimate.
-    pub average_record_bytes: u64,
-    /// Minutes of a day over which on-demand runs spread.
-    pub on_demand_active_minutes: u32,
-    /// How much one request may say (`[access.limits]`).
-    pub limits: crate::access::input::InputLimits,
-    /// What one user may create per day (`[access.quotas]`).
-    pub quotas: crate::access::Quotas,
-}
-
-impl Default for AccessConfig {
-    fn default() -> Self {
-        let policy = AssessmentPolicy::default();
-        Self {
-            min_description_chars: policy.min_description_chars,
-            large_records_per_day: policy.large_records_per_day,
-            large_bytes_per_day: policy.large_bytes_per_day,
-            large_payload_bytes: policy.large_payload_bytes,
-            bulk_read_records_per_day: policy.bulk_read_records_per_day,
-            heavy_poll_max_runs_per_day: policy.heavy_poll_max_runs_per_day,
-            average_record_bytes: policy.average_record_bytes,
-            on_demand_active_minutes: policy.on_demand_active_minutes,
-            limits: crate::access::input::InputLimits::default(),
-            quotas: crate::access::Quotas::default(),
-        }
-    }
-}
-
-/// Dataclips: where Gatehouse fetches them, which clips of which projects, and how it keeps them.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DataclipsConfig {
-    /// Base URL clips are fetched from: `{base_url}/dataclips/{project_id}/{clip}.csv|.json`
-    /// (a tenant's `https://{company}.e7.site`; the default is the simulator's default address).
-    pub base_url: String,
-    /// Snapshots kept per clip, the current one included; older ones are deleted.
-    pub keep_snapshots: u32,
-    /// The shortest gap, in seconds, between an admin's manual refresh and any earlier fetch of
-    /// the same clip.
-    pub manual_refresh_floor_secs: u64,
-    /// Rows a snapshot may refuse (unreadable values, wrong column count) and still be accepted;
-    /// each is reported with its row number and reason either way. 0 (the default) refuses any
-    /// snapshot with a bad row, so that totals are never silently short.
-    pub max_bad_rows: u64,
-    /// Rows written per multi-row INSERT during ingest.
-    pub batch_rows: usize,
-    /// Clips ingested at once; the others wait their turn. Each ingest holds a database
-    /// connection and, on SQLite, competes for the one writer.
-    pub max_concurrent_ingests: usize,
-    /// Seconds to wait for a connection to the dataclip server.
-    pub connect_timeout_secs: u64,
-    /// Seconds a response may stay silent (headers or between body chunks) before the fetch
-    /// fails.
-    pub read_timeout_secs: u64,
-    /// Attempts per fetch when it fails for a reason that may pass (network, 5xx, 429, a cut
-    /// body); the first one included.
-    pub retry_attempts: u32,
-    /// Delay before the first retry, in milliseconds; doubled for each further retry.
-    pub retry_min_delay_ms: u64,
-    /// The longest delay between retries, in seconds.
-    pub retry_max_delay_secs: u64,
-    /// The clips to pull, per project.
-    pub sources: Vec<DataclipSourceConfig>,
-}
-
-impl Default for DataclipsConfig {
-    fn default() -> Self {
-        Self {
-            base_url: "http://127.0.0.1:8900".to_owned(),
-            keep_snapshots: 3,
-            manual_refresh_floor_secs: 15 * 60,
-            max_bad_rows: 0,
-            batch_rows: 1000,
-            max_concurrent_ingests: 2,
-            connect_timeout_secs: 10,
-            read_timeout_secs: 120,
-            retry_attempts: 3,
-            retry_min_delay_ms: 1000,
-            retry_max_delay_secs: 60,
-            sources: Vec::new(),
-        }
-    }
-}
-
-impl AccessConfig {
-    /// The assessment policy these thresholds make. The upstream facts (page sizes, pace) are
-    /// the compliance crate's defaults, which match the simulator.
-    pub fn policy(&self) -> AssessmentPolicy {
-        AssessmentPolicy {
-            min_description_chars: self.min_description_chars,
-            large_records_per_day: self.large_records_per_day,
-            large_bytes_per_day: self.large_bytes_per_day,
-            large_payload_bytes: self.large_payload_bytes,
-            bulk_read_records_per_day: self.bulk_read_records_per_day,
-            heavy_poll_max_runs_per_day: self.heavy_poll_max_runs_per_day,
-            average_record_bytes: self.average_record_bytes,
-            on_demand_active_minutes: self.on_demand_active_minutes,
-            ..AssessmentPolicy::default()
-        }
-    }
-}
-
-/// The format a clip is fetched in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum ClipFormat {
-    /// `{clip}.csv`: a header row, then one line per row (the default).
-    #[default]
-    Csv,
-    /// `{clip}.json`: `{"fields": [...], "values": [[...], ...]}`.
-    Json,
-}
-
-impl ClipFormat {
-    /// The file extension (`csv` or `json`).
-    pub const fn extension(self) -> &'static str {
-        match self {
-            Self::Csv => "csv",
-            Self::Json => "json",
-        }
-    }
-}
-
 /// Where document templates come from.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -480,45 +344,6 @@ pub struct TemplatesConfig {
     /// A directory of `.hbs` files that replace the built-in templates of the same name. Each
     /// is compiled and rendered against a sample at start-up; a bad one stops start-up.
     pub override_dir: Option<PathBuf>,
-}
-
-/// The vault of issued tokens and dataclip credentials.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct VaultConfig {
-    /// Days before a token's expiry from which queries show a warning.
-    pub expiry_warning_days: u32,
-}
-
-impl Default for VaultConfig {
-    fn default() -> Self {
-        Self {
-            expiry_warning_days: 30,
-        }
-    }
-}
-
-/// The vault's encryption key: base64 of 32 bytes. Never shown in `Debug`.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct VaultKey(SecretString);
-
-impl VaultKey {
-    /// Wraps a base64 key (checked by [`VaultKey::bytes`]).
-    pub fn new(base64: impl Into<String>) -> Self {
-        Self(SecretString::from(base64.into()))
-    }
-
-    /// The 32 key bytes, or why the value is not a key.
-    pub fn bytes(&self) -> Result<[u8; 32], String> {
-        key_bytes(&self.0)
-    }
-}
-
-impl fmt::Debug for VaultKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("VaultKey([REDACTED])")
-    }
 }
 
 /// A key that signs (HMAC-SHA256) rather than encrypts: base64 of 32 bytes. Never shown in
@@ -535,113 +360,13 @@ impl SigningKey {
 
     /// The 32 key bytes, or why the value is not a key.
     pub fn bytes(&self) -> Result<[u8; 32], String> {
-        key_bytes(&self.0)
+        crate::vault::key_bytes(&self.0)
     }
 }
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SigningKey([REDACTED])")
-    }
-}
-
-/// The 32 bytes of a base64 key, or why the value is not one (never quoting it).
-fn key_bytes(secret: &SecretString) -> Result<[u8; 32], String> {
-    use base64::Engine as _;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(secret.expose_secret().trim())
-        .map_err(|_| "is not valid base64".to_owned())?;
-    <[u8; 32]>::try_from(decoded.as_slice())
-        .map_err(|_| format!("must decode to 32 bytes, not {}", decoded.len()))
-}
-
-/// The clips of one project, read with one dataclip user's credentials.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DataclipSourceConfig {
-    /// The SYNCHRO Perform project id.
-    pub project_id: String,
-    /// Clip slugs, e.g. `resource-usages-export`, `activity-export`.
-    pub clips: Vec<String>,
-    /// `csv` (default) or `json`.
-    #[serde(default)]
-    pub format: ClipFormat,
-    /// The dataclip user's name.
-    pub username: String,
-    /// The dataclip user's password (never logged; redacted in `Debug`).
-    pub password: SecretString,
-    /// Seconds between fetches of each clip; defaults to the clip's refresh cycle and may never
-    /// be shorter than it.
-    #[serde(default)]
-    pub refresh_secs: Option<u64>,
-    /// The clips' refresh cycle upstream, in seconds: 4 hours unless the project asked Bentley
-    /// for more frequent refreshes (and for tests against a simulator refreshing in seconds).
-    #[serde(default)]
-    pub cycle_secs: Option<u64>,
-}
-
-impl DataclipSourceConfig {
-    /// The upstream refresh cycle of these clips.
-    pub fn cycle(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(
-            self.cycle_secs.unwrap_or(
-                u64::from(gatehouse_compliance::dataclips::DEFAULT_REFRESH_HOURS) * 3600,
-            ),
-        )
-    }
-
-    /// The time between two scheduled fetches: `refresh_secs`, or the cycle.
-    pub fn refresh_interval(&self) -> std::time::Duration {
-        self.refresh_secs
-            .map_or_else(|| self.cycle(), std::time::Duration::from_secs)
-    }
-}
-
-/// A database URL whose password never appears in `Debug` or `Display` output.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct DatabaseUrl(SecretString);
-
-impl DatabaseUrl {
-    /// Wraps a URL.
-    pub fn new(url: impl Into<String>) -> Self {
-        Self(SecretString::from(url.into()))
-    }
-
-    /// The full URL, password included: only for opening the connection.
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-
-    /// Whether the URL names a PostgreSQL server.
-    pub fn is_postgres(&self) -> bool {
-        let url = self.expose();
-        url.starts_with("postgres://") || url.starts_with("postgresql://")
-    }
-
-    /// The URL with any password replaced by `***`.
-    pub fn redacted(&self) -> String {
-        match url::Url::parse(self.expose()) {
-            Ok(mut url) if url.password().is_some() => {
-                // Setting a password only fails on URLs that cannot have one.
-                let _ = url.set_password(Some("***"));
-                url.to_string()
-            }
-            Ok(url) => url.to_string(),
-            Err(_) => "<unparseable database url>".to_owned(),
-        }
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.redacted())
-    }
-}
-
-impl fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.redacted())
     }
 }
 
@@ -1023,20 +748,6 @@ impl Config {
     }
 }
 
-/// The file path of a `sqlite://` URL, without its query string; `None` for in-memory databases
-/// and other backends.
-pub fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        None
-    } else {
-        Some(PathBuf::from(path))
-    }
-}
-
 fn apply_overrides(mut figment: Figment, overrides: &Overrides) -> Figment {
     if let Some(listen) = overrides.listen {
         figment = figment.merge(Serialized::default("listen", listen.to_string()));
@@ -1056,6 +767,8 @@ fn apply_overrides(mut figment: Figment, overrides: &Overrides) -> Figment {
 
 #[cfg(test)]
 mod tests {
+    use gatehouse_compliance::AssessmentPolicy;
+
     use super::*;
 
     #[test]
@@ -1336,15 +1049,5 @@ mod tests {
             config.exposure_warnings().is_empty(),
             "a loopback listener is not exposed"
         );
-    }
-
-    #[test]
-    fn sqlite_paths_are_found_in_urls() {
-        assert_eq!(
-            sqlite_path("sqlite://data/g.db?mode=rwc"),
-            Some(PathBuf::from("data/g.db"))
-        );
-        assert_eq!(sqlite_path("sqlite::memory:"), None);
-        assert_eq!(sqlite_path("postgres://x/y"), None);
     }
 }

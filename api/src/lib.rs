@@ -11,6 +11,7 @@ pub mod auth;
 pub mod background;
 pub mod cache;
 pub mod config;
+pub mod cursor;
 pub mod dataclips;
 pub mod db;
 pub mod demo;
@@ -23,6 +24,7 @@ pub mod services;
 pub mod telemetry;
 pub mod upstream;
 pub mod vault;
+pub mod views;
 pub mod web;
 
 pub use app::{App, RunningApp, spawn};

@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::access::AccessRequests;
 use crate::auth::app_keys::KeyVerifier;
-use crate::auth::throttle::{ClientLimits, LoginThrottle};
+use crate::auth::throttle::{ClientLimits, LoginThrottle, StashLimits};
 use crate::background::Background;
 use crate::config::Config;
 use crate::dataclips::Dataclips;
@@ -28,7 +28,7 @@ pub struct Services {
     /// Request rates of signed-in users and anonymous client addresses.
     pub client_limits: ClientLimits,
     /// Form stashes kept per client address.
-    pub stash_limits: crate::web::stash::StashLimits,
+    pub stash_limits: StashLimits,
     /// Background tasks, drained on shutdown.
     pub background: Background,
     /// The cached, batched view of SYNCHRO Perform.
@@ -46,5 +46,5 @@ pub struct Services {
     pub metering: Arc<crate::metering::Metering>,
     /// The key that signs pagination cursors (`graphql.cursor_key`, else derived from the vault
     /// key, else random for the process).
-    pub cursors: crate::graphql::cursor::CursorKey,
+    pub cursors: crate::cursor::CursorKey,
 }

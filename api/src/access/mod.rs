@@ -7,6 +7,7 @@
 //! the token, a reviewer records it in the [`crate::vault`], and app keys are bound to the
 //! request with the scopes compiled from its workflows.
 
+mod config;
 pub mod drafts;
 pub mod input;
 pub mod status;
@@ -35,6 +36,7 @@ use crate::db::entities::{
 use crate::error::{ApiError, ErrorCode};
 use crate::vault::{NewSecret, SecretKind, Vault, VaultError, VaultRecord};
 
+pub use config::AccessConfig;
 pub use drafts::{DraftFormat, DraftKind, Drafts};
 pub use status::{Action, RequestStatus, Who};
 
@@ -204,7 +206,7 @@ impl AccessRequests {
     /// The service over its collaborators, with the policy, limits and quotas of `config`.
     pub fn new(
         db: DatabaseConnection,
-        config: &crate::config::AccessConfig,
+        config: &AccessConfig,
         drafts: Arc<Drafts>,
         vault: Arc<Vault>,
         keys: KeyVerifier,

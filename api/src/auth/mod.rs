@@ -10,6 +10,7 @@ pub mod users;
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -18,7 +19,6 @@ use crate::error::{ApiError, ErrorCode};
 
 pub use app_keys::AppKeyInfo;
 pub use scopes::{Access, KeyScopes};
-pub use users::User;
 
 /// A user's role. Each role includes the ones before it: an admin can review, a reviewer can do
 /// what a contact can.
@@ -62,6 +62,34 @@ impl FromStr for Role {
                 "unknown role `{other}`: expected contact, reviewer or admin"
             )),
         }
+    }
+}
+
+/// A user as the rest of Gatehouse sees it (no password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Id.
+    pub id: Uuid,
+    /// Email, lower-cased; the sign-in name.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// Whether the account is disabled.
+    pub disabled: bool,
+}
+
+/// The user of a stored row.
+pub(crate) fn to_user(row: crate::db::entities::users::Model) -> User {
+    User {
+        id: row.id,
+        email: row.email,
+        // Roles are written only from the enum; an unknown stored value degrades to the least
+        // privileged role rather than failing sign-in.
+        role: row.role.parse().unwrap_or(Role::Contact),
+        created_at: row.created_at,
+        disabled: row.disabled_at.is_some(),
     }
 }
 

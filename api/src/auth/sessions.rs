@@ -9,7 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::secrets::{random_token, sha256_hex};
-use super::users::{User, to_user};
+use super::{User, to_user};
 use crate::db::entities::{sessions, users};
 
 /// Name of the session cookie.

@@ -4,6 +4,7 @@
 //!   that guessing passwords is slow whichever an attacker varies, while an attacker hammering
 //!   someone's account from elsewhere cannot lock the owner out of it.
 //! - [`ClientLimits`]: requests per signed-in user and per anonymous client address.
+//! - [`StashLimits`]: form stashes per client address, and their bytes in total.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -99,6 +100,42 @@ impl ClientLimits {
     /// Drops the state of clients back to a full quota (called periodically).
     pub fn shrink(&self) {
         self.per_user.retain_recent();
+        self.per_address.retain_recent();
+    }
+}
+
+/// How many form stashes (forms kept for sign-in, written without an account) a client address
+/// may leave, and how many bytes all may hold (`web::stash`).
+#[derive(Debug)]
+pub struct StashLimits {
+    per_address: DefaultKeyedRateLimiter<IpAddr>,
+    max_total_bytes: u64,
+}
+
+impl StashLimits {
+    /// `per_hour` stashes per client address per hour; `max_total_bytes` for all live ones.
+    pub fn new(per_hour: u32, max_total_bytes: u64) -> Self {
+        let quota = Quota::per_hour(NonZeroU32::new(per_hour.max(1)).unwrap_or(NonZeroU32::MIN));
+        Self {
+            per_address: RateLimiter::keyed(quota),
+            max_total_bytes,
+        }
+    }
+
+    /// Counts a stash left by `address`; `Err` carries how long to wait.
+    pub fn check(&self, address: IpAddr) -> Result<(), Duration> {
+        self.per_address
+            .check_key(&address)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// The bytes all live stashes may hold together.
+    pub fn max_total_bytes(&self) -> u64 {
+        self.max_total_bytes
+    }
+
+    /// Drops the state of addresses back to a full quota (called periodically).
+    pub fn shrink(&self) {
         self.per_address.retain_recent();
     }
 }

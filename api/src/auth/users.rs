@@ -1,6 +1,6 @@
 //! Users: creation, password resets, sign-in checks and the first-admin bootstrap.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder,
@@ -8,8 +8,8 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::Role;
 use super::secrets::{decoy_hash, hash_password, verify_password};
+use super::{Role, User, to_user};
 use crate::audit::{self, Actor};
 use crate::db::entities::users;
 use crate::error::{ApiError, ErrorCode};
@@ -18,21 +18,6 @@ use crate::error::{ApiError, ErrorCode};
 pub const MIN_PASSWORD_LEN: usize = 12;
 /// Longest password accepted (argon2 is fed whole passwords; bound the work).
 pub const MAX_PASSWORD_LEN: usize = 1024;
-
-/// A user as the rest of Gatehouse sees it (no password hash).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    /// Id.
-    pub id: Uuid,
-    /// Email, lower-cased; the sign-in name.
-    pub email: String,
-    /// Role.
-    pub role: Role,
-    /// When the account was created.
-    pub created_at: DateTime<Utc>,
-    /// Whether the account is disabled.
-    pub disabled: bool,
-}
 
 /// Why an account operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -103,18 +88,6 @@ async fn hash(password: &str) -> Result<String, AccountError> {
         .await
         .map_err(|_| AccountError::Hashing)?
         .map_err(|_| AccountError::Hashing)
-}
-
-pub(crate) fn to_user(row: users::Model) -> User {
-    User {
-        id: row.id,
-        email: row.email,
-        // Roles are written only from the enum; an unknown stored value degrades to the least
-        // privileged role rather than failing sign-in.
-        role: row.role.parse().unwrap_or(Role::Contact),
-        created_at: row.created_at,
-        disabled: row.disabled_at.is_some(),
-    }
 }
 
 /// Creates a user; the audit entry is written in the same transaction.

@@ -10,7 +10,7 @@ use std::fmt;
 use futures::future::BoxFuture;
 use secrecy::SecretString;
 
-use crate::config::DataclipsConfig;
+use super::DataclipsConfig;
 
 /// A dataclip user's HTTP Basic credentials.
 #[derive(Clone)]

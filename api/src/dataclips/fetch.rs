@@ -11,8 +11,8 @@ use reqwest::StatusCode;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use secrecy::ExposeSecret;
 
+use super::ClipFormat;
 use super::credentials::BasicCredentials;
-use crate::config::ClipFormat;
 
 /// A clip body on its way in.
 pub type BodyStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;

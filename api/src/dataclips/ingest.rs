@@ -14,11 +14,11 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::ClipFormat;
 use super::clip::ClipKind;
 use super::parse::BadRow;
 use super::parse::{self, Batch, ChannelReader, ParseError, ParseTotals, RowSink};
 use super::store::{self, RowWriter, WriteTxn};
-use crate::config::ClipFormat;
 
 /// How rows are written.
 #[derive(Debug, Clone, Copy)]

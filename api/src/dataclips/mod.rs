@@ -22,6 +22,7 @@
 
 pub mod analytics;
 pub mod clip;
+mod config;
 pub mod credentials;
 pub mod fetch;
 pub mod ingest;
@@ -45,8 +46,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::{self, Actor};
 use crate::background::Background;
-use crate::config::{ClipFormat, DataclipsConfig};
 use crate::error::{ApiError, ErrorCode};
+pub use config::{ClipFormat, DataclipSourceConfig, DataclipsConfig};
 
 pub use clip::ClipKind;
 pub use credentials::{BasicCredentials, ConfigCredentials, CredentialsError, DataclipCredentials};

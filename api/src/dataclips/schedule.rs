@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::DataclipsConfig;
+use super::DataclipsConfig;
 
 /// What started an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

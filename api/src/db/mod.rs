@@ -2,6 +2,7 @@
 //! sea-orm entities. Entities are storage rows only; GraphQL and services have their own types.
 
 pub mod entities;
+mod url;
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
 };
 
-use crate::config::{DatabaseUrl, sqlite_path};
+pub use url::{DatabaseUrl, sqlite_path};
 
 /// Opens the database named by `url`. A SQLite file is created on first use, runs in WAL mode
 /// with foreign keys enforced; PostgreSQL gets a pool sized for a server.

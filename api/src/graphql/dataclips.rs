@@ -603,7 +603,7 @@ pub struct CurrentRates {
 /// The snapshot cursor inside a client's signed `after` (the snapshot service binds it to its
 /// snapshot; the signature binds it to the field and project and keeps it as it was made).
 fn open_cursor(
-    cursors: &crate::graphql::cursor::CursorScope,
+    cursors: &crate::cursor::CursorScope,
     after: Option<&str>,
 ) -> Result<Option<String>, ApiError> {
     after

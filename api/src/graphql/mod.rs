@@ -7,7 +7,6 @@ pub mod access;
 pub mod access_types;
 pub mod accounts;
 pub mod analysis;
-pub mod cursor;
 pub mod dataclips;
 pub mod guard;
 pub mod introspection;

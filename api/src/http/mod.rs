@@ -45,7 +45,7 @@ pub struct AppState {
     /// The Prometheus recorder's handle.
     pub metrics: PrometheusHandle,
     /// The web UI's views.
-    pub web: Arc<crate::web::Views>,
+    pub web: Arc<crate::views::Views>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -60,8 +60,9 @@ pub const CSP_PAGES: &str = "default-src 'self'; script-src 'self'; style-src 's
     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Builds the router with its middleware.
-pub fn router(state: AppState) -> Router {
+/// Builds the router: the API's routes and `pages` (the web UI's), with the middleware around
+/// both.
+pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     let http = &state.services.config.http;
     let timeout = Duration::from_secs(http.request_timeout_secs);
     let body_limit = http.max_body_bytes;
@@ -88,7 +89,7 @@ pub fn router(state: AppState) -> Router {
         api
     };
 
-    api.merge(crate::web::routes(state.clone()))
+    api.merge(pages)
         .layer(DefaultBodyLimit::max(body_limit))
         .route_layer(middleware::from_fn(route_span))
         .route_layer(middleware::from_fn(metrics::track))

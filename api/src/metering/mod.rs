@@ -30,8 +30,7 @@ pub use config::{Declaration, MeteringConfig};
 pub use ledger::{Ledger, LedgerStats, OperationRecord};
 
 use crate::background::Background;
-use crate::config::Config;
-use observed::SweepLimits;
+pub use observed::SweepLimits;
 use report::{ReportError, ReportRequest, UsageReport};
 
 /// The metering service, one per process.
@@ -48,15 +47,19 @@ pub struct Metering {
 }
 
 impl Metering {
-    /// Starts the ledger writer (when enabled) on `background`.
+    /// Starts the ledger writer (when enabled) on `background`. `limits` are the live
+    /// thresholds sweeps are measured against; `upstream` names the endpoints of calls; `policy`
+    /// turns configured declarations into declared load.
     pub fn start(
-        config: &Config,
+        config: &MeteringConfig,
+        limits: SweepLimits,
+        upstream: &crate::upstream::UpstreamProfile,
+        policy: gatehouse_compliance::AssessmentPolicy,
         db: DatabaseConnection,
         background: &Background,
     ) -> anyhow::Result<Self> {
-        let metering = &config.metering;
-        let ledger = if metering.enabled {
-            Ledger::start(db, background, metering)
+        let ledger = if config.enabled {
+            Ledger::start(db, background, config)
         } else {
             Ledger::disabled()
         };
@@ -64,19 +67,10 @@ impl Metering {
         Ok(Self {
             ledger,
             templates,
-            config: metering.clone(),
-            limits: SweepLimits {
-                max_pages: config.graphql.max_live_pages,
-                max_window_days: config
-                    .graphql
-                    .max_live_window_days
-                    .min(config.upstream.max_date_window_days),
-            },
-            endpoints: endpoints::EndpointMap::new(&config.upstream),
-            declarations: declared::Declarations::new(
-                &metering.declarations,
-                config.access.policy(),
-            ),
+            config: config.clone(),
+            limits,
+            endpoints: endpoints::EndpointMap::new(upstream),
+            declarations: declared::Declarations::new(&config.declarations, policy),
         })
     }
 
@@ -148,16 +142,14 @@ impl Metering {
     }
 }
 
-/// Spawns the periodic rollup, retention and alert job. The first run rolls up every day that
-/// still has raw records (so a restart after downtime catches up); later runs, today and
-/// yesterday.
-pub fn spawn_job(services: &Arc<crate::services::Services>) {
-    let stop = services.background.shutdown_token();
-    let services = Arc::clone(services);
-    let task_services = Arc::clone(&services);
-    let every = Duration::from_secs(services.metering.config.rollup_interval_secs);
-    services.background.spawn(async move {
-        let services = task_services;
+/// Spawns the periodic rollup, retention and alert job on `background`. The first run rolls
+/// up every day that still has raw records (so a restart after downtime catches up); later
+/// runs, today and yesterday.
+pub fn spawn_job(metering: &Arc<Metering>, db: DatabaseConnection, background: &Background) {
+    let stop = background.shutdown_token();
+    let metering = Arc::clone(metering);
+    let every = Duration::from_secs(metering.config.rollup_interval_secs);
+    background.spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut first = true;
@@ -166,13 +158,13 @@ pub fn spawn_job(services: &Arc<crate::services::Services>) {
                 () = stop.cancelled() => break,
                 _ = tick.tick() => {
                     let days = if first {
-                        store::raw_days(&services.db).await.unwrap_or_default()
+                        store::raw_days(&db).await.unwrap_or_default()
                     } else {
                         let today = store::today();
                         vec![today - chrono::Duration::days(1), today]
                     };
                     first = false;
-                    if let Err(error) = services.metering.run_job(&services.db, &days).await {
+                    if let Err(error) = metering.run_job(&db, &days).await {
                         tracing::warn!(error.message = %error, "the metering job failed; it runs again at its next tick");
                     }
                 }

@@ -12,6 +12,7 @@
 //! - Without a key the vault still reads its metadata, but refuses to store or decrypt.
 
 pub mod cipher;
+mod config;
 
 use std::fmt;
 
@@ -25,10 +26,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 pub use cipher::{Cipher, DecryptError, EncryptError};
+pub use config::{VaultConfig, VaultKey, key_bytes};
 
 use crate::audit::{self, Actor};
 use crate::auth::secrets::sha256_hex;
-use crate::config::VaultKey;
 use crate::db::entities::vault_records;
 use crate::error::{ApiError, ErrorCode};
 use crate::upstream::tokens::{BoxFuture, TokenSource};

@@ -2,7 +2,7 @@ use chrono::Duration;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
 use super::*;
-use crate::config::DatabaseUrl;
+use crate::db::DatabaseUrl;
 
 const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 const OTHER_KEY: &str = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";

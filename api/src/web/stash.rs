@@ -16,13 +16,10 @@
 //! refused with `RATE_LIMITED` instead of kept.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use chrono::{Duration, Utc};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -30,6 +27,7 @@ use sea_orm::{
 };
 
 use crate::auth::secrets::{random_token, sha256_hex};
+use crate::auth::throttle::StashLimits;
 use crate::db::entities::form_stashes;
 
 /// The cookie that binds a stash to the browser that made it.
@@ -38,29 +36,6 @@ pub const COOKIE: &str = "gatehouse_restore";
 pub const TTL_MINUTES: i64 = 30;
 /// Fields never stashed.
 const NEVER_STASHED: [&str; 3] = ["csrf", "token", "password"];
-
-/// How many stashes a client address may leave, and how many bytes all may hold.
-#[derive(Debug)]
-pub struct StashLimits {
-    per_address: DefaultKeyedRateLimiter<IpAddr>,
-    max_total_bytes: u64,
-}
-
-impl StashLimits {
-    /// `per_hour` stashes per client address per hour; `max_total_bytes` for all live ones.
-    pub fn new(per_hour: u32, max_total_bytes: u64) -> Self {
-        let quota = Quota::per_hour(NonZeroU32::new(per_hour.max(1)).unwrap_or(NonZeroU32::MIN));
-        Self {
-            per_address: RateLimiter::keyed(quota),
-            max_total_bytes,
-        }
-    }
-
-    /// Drops the state of addresses back to a full quota (called periodically).
-    pub fn shrink(&self) {
-        self.per_address.retain_recent();
-    }
-}
 
 /// Why a form was not stashed.
 #[derive(Debug, thiserror::Error)]
@@ -104,8 +79,7 @@ pub async fn save(
     path: &str,
     fields: &[(String, String)],
 ) -> Result<String, StashError> {
-    if let Err(not_until) = limits.per_address.check_key(&address) {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
+    if let Err(wait) = limits.check(address) {
         return Err(StashError::TooMany {
             retry_after_secs: wait.as_secs().max(1),
         });
@@ -134,7 +108,7 @@ pub async fn save(
         .await?
         .flatten();
     let held = u64::try_from(held.unwrap_or(0)).unwrap_or(0);
-    if held.saturating_add(json.len() as u64) > limits.max_total_bytes {
+    if held.saturating_add(json.len() as u64) > limits.max_total_bytes() {
         return Err(StashError::Full);
     }
     let token = random_token(32);

@@ -1,7 +1,7 @@
 //! Relay-style connections over upstream pages and over batched children.
 //!
 //! Cursors are opaque to clients: a small JSON object, signed and bound to its list
-//! ([`crate::graphql::cursor`]). A top-level list's cursor names the upstream page it came from
+//! ([`crate::cursor`]). A top-level list's cursor names the upstream page it came from
 //! (the upstream's own page number or continuation token), the page size and the position in
 //! the page, so `after` resumes exactly there. A nested list's cursor is a position among the
 //! parent's children. A connection may return fewer than `first` edges at an upstream page
@@ -13,8 +13,8 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{OutputType, SimpleObject};
 use serde::{Deserialize, Serialize};
 
+use crate::cursor::CursorScope;
 use crate::error::ApiError;
-use crate::graphql::cursor::CursorScope;
 use crate::upstream::Page;
 
 /// Extra fields of every connection.
@@ -170,8 +170,8 @@ pub fn from_children<R, N: OutputType>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cursor::CursorKey;
     use crate::error::ErrorCode;
-    use crate::graphql::cursor::CursorKey;
 
     fn page(n: usize, next: Option<&str>) -> Page<Arc<usize>> {
         Page {

@@ -72,7 +72,7 @@ pub(crate) struct Allowed<'a> {
     pub max_page_size: u32,
     pub default_page_size: u32,
     /// The key that signs this server's cursors.
-    pub cursors: &'a crate::graphql::cursor::CursorKey,
+    pub cursors: &'a crate::cursor::CursorKey,
 }
 
 /// Checks that the caller may `access` `entity` in `project` and returns the facade.
