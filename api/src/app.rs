@@ -57,7 +57,7 @@ impl App {
         crate::db::migrate(&db)
             .await
             .context("cannot apply the database migrations")?;
-        let drafts = crate::access::Drafts::load(config.templates.override_dir.as_deref())
+        let drafts = crate::documents::Drafts::load(config.templates.override_dir.as_deref())
             .context("cannot load the document templates")?;
         let vault = Arc::new(
             Vault::new(
@@ -93,23 +93,20 @@ impl App {
         );
         let auth = &config.auth;
         let background = Background::new();
-        let metering = Arc::new(
-            crate::metering::Metering::start(
-                &config.metering,
-                crate::metering::SweepLimits {
-                    max_pages: config.graphql.max_live_pages,
-                    max_window_days: config
-                        .graphql
-                        .max_live_window_days
-                        .min(config.upstream.max_date_window_days),
-                },
-                &config.upstream,
-                config.access.policy(),
-                db.clone(),
-                &background,
-            )
-            .context("cannot start metering")?,
-        );
+        let metering = Arc::new(crate::metering::Metering::start(
+            &config.metering,
+            crate::metering::SweepLimits {
+                max_pages: config.graphql.max_live_pages,
+                max_window_days: config
+                    .graphql
+                    .max_live_window_days
+                    .min(config.upstream.max_date_window_days),
+            },
+            &config.upstream,
+            config.access.policy(),
+            db.clone(),
+            &background,
+        ));
         let facade = Arc::new(build_facade(&config, vault.clone(), metering.observer())?);
         let dataclip_credentials = crate::dataclips::credentials::VaultThenConfig {
             vault: vault.clone(),
@@ -145,6 +142,9 @@ impl App {
             background,
             dataclips,
             metering,
+            report_templates: crate::documents::ReportTemplates::load()
+                .map_err(anyhow::Error::msg)
+                .context("cannot load the usage report template")?,
             cursors,
             db,
             config: Arc::new(config),

@@ -4,227 +4,115 @@
 //! knows its HTTP status and its stable `extensions.code`. Internal errors are logged once, here,
 //! and returned opaque: the client gets the code `INTERNAL` and a request id, never the cause.
 
-use std::fmt;
+use std::ops::{Deref, DerefMut};
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-/// Stable, machine-readable error codes. Front ends switch on these; they never change meaning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// The request is malformed (bad JSON, missing query, bad variables).
-    BadRequest,
-    /// An input value is invalid; `extensions.fields` says which.
-    BadUserInput,
-    /// The GraphQL document does not parse.
-    GraphqlParseFailed,
-    /// The GraphQL document is not valid against the schema.
-    GraphqlValidationFailed,
-    /// The operation is nested deeper than `graphql.max_depth`.
-    QueryTooDeep,
-    /// The operation uses more aliases than `graphql.max_aliases`.
-    TooManyAliases,
-    /// The operation selects more fields, fragments expanded, than `graphql.max_fields`.
-    TooManyFields,
-    /// The query text is longer than `graphql.max_query_bytes`.
-    QueryTooLarge,
-    /// The request body is larger than allowed.
-    PayloadTooLarge,
-    /// The HTTP method is not allowed for this request (e.g. a mutation over GET).
-    MethodNotAllowed,
-    /// The request's media type is not supported.
-    UnsupportedMediaType,
-    /// None of the media types in `Accept` can be produced.
-    NotAcceptable,
-    /// No valid credentials were presented.
-    Unauthenticated,
-    /// The credentials do not allow this.
-    Forbidden,
-    /// The CSRF token is missing or wrong.
-    CsrfFailed,
-    /// The record does not exist (or is not visible to the caller).
-    NotFound,
-    /// The change conflicts with the record's current state.
-    Conflict,
-    /// Too many requests; retry after the hinted delay.
-    RateLimited,
-    /// The operation's estimated cost exceeds the caller's budget.
-    TooCostly,
-    /// The question is analytical or a bulk sweep: ask Dataclips instead.
-    UseDataclips,
-    /// SYNCHRO Perform did not answer usably and no cached answer may stand in.
-    UpstreamUnavailable,
-    /// SYNCHRO Perform refused the call (its own validation, auth or conflict rules).
-    UpstreamRejected,
-    /// The vault has no key configured, so it cannot store or read secrets.
-    VaultLocked,
-    /// Something failed inside Gatehouse.
-    Internal,
-}
+pub use crate::public_error::{ErrorCode, FieldError, PublicError};
 
-impl ErrorCode {
-    /// The code as it appears in `extensions.code`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::BadRequest => "BAD_REQUEST",
-            Self::BadUserInput => "BAD_USER_INPUT",
-            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
-            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
-            Self::QueryTooDeep => "QUERY_TOO_DEEP",
-            Self::TooManyAliases => "TOO_MANY_ALIASES",
-            Self::TooManyFields => "TOO_MANY_FIELDS",
-            Self::QueryTooLarge => "QUERY_TOO_LARGE",
-            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-            Self::NotAcceptable => "NOT_ACCEPTABLE",
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::Forbidden => "FORBIDDEN",
-            Self::CsrfFailed => "CSRF_FAILED",
-            Self::NotFound => "NOT_FOUND",
-            Self::Conflict => "CONFLICT",
-            Self::RateLimited => "RATE_LIMITED",
-            Self::TooCostly => "TOO_COSTLY",
-            Self::UseDataclips => "USE_DATACLIPS",
-            Self::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
-            Self::UpstreamRejected => "UPSTREAM_REJECTED",
-            Self::VaultLocked => "VAULT_LOCKED",
-            Self::Internal => "INTERNAL",
-        }
-    }
+use crate::access::AccessError;
+use crate::auth::app_keys::KeyError;
+use crate::auth::users::AccountError;
+use crate::dataclips::DataclipError;
+use crate::vault::VaultError;
 
-    /// The HTTP status that goes with the code when it ends a whole request.
-    pub const fn status(self) -> StatusCode {
-        match self {
-            Self::BadRequest
-            | Self::BadUserInput
-            | Self::GraphqlParseFailed
-            | Self::GraphqlValidationFailed
-            | Self::QueryTooDeep
-            | Self::TooManyAliases
-            | Self::TooManyFields
-            | Self::QueryTooLarge => StatusCode::BAD_REQUEST,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::CsrfFailed => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict => StatusCode::CONFLICT,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::TooCostly | Self::UseDataclips => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::UpstreamUnavailable => StatusCode::BAD_GATEWAY,
-            Self::UpstreamRejected => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::VaultLocked => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+/// The HTTP status that goes with `code` when it ends a whole request.
+pub const fn status(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::BadRequest
+        | ErrorCode::BadUserInput
+        | ErrorCode::GraphqlParseFailed
+        | ErrorCode::GraphqlValidationFailed
+        | ErrorCode::QueryTooDeep
+        | ErrorCode::TooManyAliases
+        | ErrorCode::TooManyFields
+        | ErrorCode::QueryTooLarge => StatusCode::BAD_REQUEST,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden | ErrorCode::CsrfFailed => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooCostly | ErrorCode::UseDataclips => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::UpstreamUnavailable => StatusCode::BAD_GATEWAY,
+        ErrorCode::UpstreamRejected => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::VaultLocked => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An error on its way to a client, over GraphQL or plain HTTP.
+/// An error on its way to a client, over GraphQL or plain HTTP: a [`PublicError`] (its code,
+/// message and details read through it) that the server knows how to answer with.
 #[derive(Debug, Clone)]
-pub struct ApiError {
-    /// The stable code.
-    pub code: ErrorCode,
-    /// A message for people; never contains a secret or an internal cause.
-    pub message: String,
-    /// Extra machine-readable detail merged into `extensions` (field errors, retry hints, ...).
-    pub details: Option<Value>,
+pub struct ApiError(pub PublicError);
+
+impl Deref for ApiError {
+    type Target = PublicError;
+
+    fn deref(&self) -> &PublicError {
+        &self.0
+    }
+}
+
+impl DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut PublicError {
+        &mut self.0
+    }
+}
+
+impl From<PublicError> for ApiError {
+    fn from(error: PublicError) -> Self {
+        Self(error)
+    }
 }
 
 impl ApiError {
     /// An error with a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            details: None,
-        }
+        Self(PublicError::new(code, message))
     }
 
     /// Adds machine-readable detail (an object whose keys go into `extensions`).
-    pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
-        self
+    pub fn with_details(self, details: Value) -> Self {
+        Self(self.0.with_details(details))
     }
 
     /// Logs an internal failure once, with its cause chain, and returns the opaque error the
     /// client sees.
     pub fn internal(context: &str, error: &(dyn std::error::Error + 'static)) -> Self {
-        let mut chain = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            chain.push_str(": ");
-            chain.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        tracing::error!(error.context = context, error.message = %chain, "internal error");
-        Self::new(
-            ErrorCode::Internal,
-            "an internal error occurred; it has been logged",
-        )
+        Self(PublicError::internal(context, error))
     }
 
     /// Shorthand for [`ErrorCode::Unauthenticated`].
     pub fn unauthenticated() -> Self {
-        Self::new(
-            ErrorCode::Unauthenticated,
-            "sign in or send a valid app key",
-        )
+        Self(PublicError::unauthenticated())
     }
 
     /// Shorthand for [`ErrorCode::Forbidden`].
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Forbidden, message)
+        Self(PublicError::forbidden(message))
     }
 
     /// Shorthand for [`ErrorCode::NotFound`].
     pub fn not_found(what: &str) -> Self {
-        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+        Self(PublicError::not_found(what))
     }
 
     /// Shorthand for [`ErrorCode::BadUserInput`] on one field.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Self::new(ErrorCode::BadUserInput, format!("{field}: {message}"))
-            .with_details(json!({ "fields": [{ "field": field, "message": message }] }))
+        Self(PublicError::invalid_field(field, message))
     }
 
-    /// [`ErrorCode::BadUserInput`] naming every invalid field, as `extensions.fields`:
-    /// `[{field, message}]`. The message lists them all.
+    /// [`ErrorCode::BadUserInput`] naming every invalid field (see
+    /// [`PublicError::invalid_fields`]).
     pub fn invalid_fields(fields: Vec<FieldError>) -> Self {
-        let summary = fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let list: Vec<Value> = fields
-            .iter()
-            .map(|f| json!({ "field": f.field, "message": f.message }))
-            .collect();
-        Self::new(ErrorCode::BadUserInput, summary).with_details(json!({ "fields": list }))
-    }
-
-    /// The `extensions` object of this error.
-    pub fn extensions(&self) -> serde_json::Map<String, Value> {
-        let mut map = serde_json::Map::new();
-        map.insert("code".into(), Value::String(self.code.as_str().into()));
-        if let Some(Value::Object(details)) = &self.details {
-            for (k, v) in details {
-                map.insert(k.clone(), v.clone());
-            }
-        }
-        map
+        Self(PublicError::invalid_fields(fields))
     }
 
     /// The GraphQL-shaped body of a request that failed as a whole.
@@ -239,7 +127,7 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        Self::internal("database", &error)
+        Self(error.into())
     }
 }
 
@@ -260,35 +148,127 @@ impl From<ApiError> for async_graphql::Error {
 /// Plain HTTP routes answer errors as `{"error": {"code", "message", ...}}`.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let PublicError {
+            code,
+            message,
+            details,
+        } = self.0;
         let mut body = serde_json::Map::new();
-        body.insert("code".into(), Value::String(self.code.as_str().into()));
-        body.insert("message".into(), Value::String(self.message.clone()));
-        if let Some(Value::Object(details)) = self.details {
+        body.insert("code".into(), Value::String(code.as_str().into()));
+        body.insert("message".into(), Value::String(message));
+        if let Some(Value::Object(details)) = details {
             body.extend(details);
         }
-        (self.code.status(), Json(json!({ "error": body }))).into_response()
+        (status(code), Json(json!({ "error": body }))).into_response()
     }
 }
 
-/// One invalid input field: its path in the input (`workflows[0].syncWindow`) and what is
-/// wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    /// The field's path, in the client's (camelCase) names.
-    pub field: String,
-    /// What is wrong, for people.
-    pub message: String,
+// ---------------------------------------------------------------------------------------------
+// The core's errors, as clients see them
+
+impl From<KeyError> for ApiError {
+    fn from(error: KeyError) -> Self {
+        match &error {
+            KeyError::Unknown | KeyError::Revoked | KeyError::Expired => {
+                ApiError::new(ErrorCode::Unauthenticated, error.to_string())
+            }
+            KeyError::Invalid { field, message } => ApiError::invalid_field(field, message.clone()),
+            KeyError::NotFound => ApiError::not_found("app key"),
+            KeyError::Db(e) => ApiError::internal("app keys", e),
+        }
+    }
 }
 
-impl FieldError {
-    /// An error on `field`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match &error {
+            AccountError::InvalidEmail(_) => ApiError::invalid_field("email", error.to_string()),
+            AccountError::WeakPassword => ApiError::invalid_field("password", error.to_string()),
+            AccountError::EmailTaken => ApiError::new(ErrorCode::Conflict, error.to_string()),
+            AccountError::InvalidCredentials => {
+                ApiError::new(ErrorCode::Unauthenticated, error.to_string())
+            }
+            AccountError::NotFound => ApiError::not_found("user"),
+            AccountError::NotEmpty => ApiError::new(ErrorCode::Conflict, error.to_string()),
+            AccountError::Db(e) => ApiError::internal("accounts", e),
+            AccountError::Hashing => ApiError::internal("accounts", &error),
         }
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(error: AccessError) -> Self {
+        match error {
+            AccessError::NotFound => ApiError::not_found("access request"),
+            AccessError::Forbidden(message) => ApiError::forbidden(message),
+            AccessError::WrongStatus(message) => ApiError::new(ErrorCode::Conflict, message),
+            AccessError::Invalid { field, message } => ApiError::invalid_field(&field, message),
+            error @ AccessError::NotReady(_) => {
+                ApiError::new(ErrorCode::BadUserInput, error.to_string())
+            }
+            error @ AccessError::QuotaReached {
+                retry_after_secs, ..
+            } => ApiError::new(ErrorCode::RateLimited, error.to_string())
+                .with_details(json!({ "retryAfterSeconds": retry_after_secs })),
+            AccessError::Vault(e) => e.into(),
+            AccessError::Key(e) => e.into(),
+            AccessError::Db(e) => ApiError::internal("access requests", &e),
+        }
+    }
+}
+
+impl From<VaultError> for ApiError {
+    fn from(error: VaultError) -> Self {
+        match &error {
+            VaultError::NoKey => ApiError::new(ErrorCode::VaultLocked, error.to_string()),
+            VaultError::Invalid { field, message } => {
+                ApiError::invalid_field(field, message.clone())
+            }
+            VaultError::Undecryptable { .. } | VaultError::Encrypt(_) => {
+                ApiError::internal("vault", &error)
+            }
+            VaultError::Db(e) => ApiError::internal("vault", e),
+        }
+    }
+}
+
+impl From<DataclipError> for ApiError {
+    fn from(error: DataclipError) -> Self {
+        match &error {
+            DataclipError::NotConfigured { .. } => {
+                ApiError::new(ErrorCode::NotFound, error.to_string())
+            }
+            DataclipError::NoSnapshot { .. } => {
+                ApiError::new(ErrorCode::UpstreamUnavailable, error.to_string())
+            }
+            DataclipError::RefreshTooSoon {
+                retry_after_secs, ..
+            } => ApiError::new(ErrorCode::RateLimited, error.to_string())
+                .with_details(json!({ "retryAfterSecs": retry_after_secs })),
+            DataclipError::InvalidCursor(_) => ApiError::invalid_field("after", error.to_string()),
+            DataclipError::Db(db) => ApiError::internal("dataclips", db),
+        }
+    }
+}
+
+impl From<crate::upstream::UpstreamError> for ApiError {
+    fn from(error: crate::upstream::UpstreamError) -> Self {
+        Self(error.public())
     }
 }
 
 /// Result alias for code at the boundary.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vault_without_a_key_answers_vault_locked() {
+        assert_eq!(
+            ApiError::from(VaultError::NoKey).code,
+            ErrorCode::VaultLocked
+        );
+    }
+}

@@ -44,6 +44,8 @@ pub struct Services {
     pub dataclips: Arc<Dataclips>,
     /// The usage ledger, reports and alerts.
     pub metering: Arc<crate::metering::Metering>,
+    /// The usage report's HTML template.
+    pub report_templates: crate::documents::ReportTemplates,
     /// The key that signs pagination cursors (`graphql.cursor_key`, else derived from the vault
     /// key, else random for the process).
     pub cursors: crate::cursor::CursorKey,

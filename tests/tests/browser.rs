@@ -21,7 +21,7 @@ use std::time::Duration;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use gatehouse::auth::Role;
-use gatehouse::metering::charts;
+use gatehouse::documents::charts;
 use gatehouse::metering::ledger::CallRecord;
 use gatehouse_tests::usage::record_volume_with;
 use gatehouse_tests::{Backend, TestApp, TestUser};

@@ -10,8 +10,9 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use gatehouse::auth::{Access, KeyScopes, Role};
 use gatehouse::db::entities::{ledger_calls, ledger_operations};
+use gatehouse::documents::charts;
 use gatehouse::metering::report::ReportRequest;
-use gatehouse::metering::{charts, documents, store};
+use gatehouse::metering::{export, store};
 use gatehouse::upstream::observer::ListShape;
 use gatehouse_compliance::Entity;
 use gatehouse_tests::usage::{
@@ -757,12 +758,11 @@ async fn the_charts_are_well_formed_svg_with_their_series(backend: Backend) {
     );
     // The HTML document embeds the same charts.
     let html = services
-        .metering
-        .templates
+        .report_templates
         .render_html(&report)
         .expect("html");
     assert!(html.contains(charts::CACHE_SERIES));
-    assert!(documents::to_csv(&report).is_ok());
+    assert!(export::to_csv(&report).is_ok());
     app.stop().await;
 }
 

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use gatehouse::auth::Role;
-use gatehouse::metering::{alerts, charts};
+use gatehouse::documents::charts;
+use gatehouse::metering::alerts;
 use gatehouse_tests::clips::{dataclips_toml, simulator};
 use gatehouse_tests::usage::{DAY, PROJECT, crafted_config, crafted_config_with, record_volume};
 use gatehouse_tests::web::{Answer, WebClient};

@@ -33,11 +33,10 @@ use crate::auth::{KeyScopes, Role, User};
 use crate::db::entities::{
     access_request_comments, access_requests, app_keys as app_key_rows, users,
 };
-use crate::error::{ApiError, ErrorCode};
 use crate::vault::{NewSecret, SecretKind, Vault, VaultError, VaultRecord};
 
 pub use config::AccessConfig;
-pub use drafts::{DraftFormat, DraftKind, Drafts};
+pub use drafts::{DraftFormat, DraftKind, DraftRenderer};
 pub use status::{Action, RequestStatus, Who};
 
 /// The audit record type of access requests.
@@ -127,27 +126,6 @@ pub enum AccessError {
     Db(#[from] DbErr),
 }
 
-impl From<AccessError> for ApiError {
-    fn from(error: AccessError) -> Self {
-        match error {
-            AccessError::NotFound => ApiError::not_found("access request"),
-            AccessError::Forbidden(message) => ApiError::forbidden(message),
-            AccessError::WrongStatus(message) => ApiError::new(ErrorCode::Conflict, message),
-            AccessError::Invalid { field, message } => ApiError::invalid_field(&field, message),
-            error @ AccessError::NotReady(_) => {
-                ApiError::new(ErrorCode::BadUserInput, error.to_string())
-            }
-            error @ AccessError::QuotaReached {
-                retry_after_secs, ..
-            } => ApiError::new(ErrorCode::RateLimited, error.to_string())
-                .with_details(json!({ "retryAfterSeconds": retry_after_secs })),
-            AccessError::Vault(e) => e.into(),
-            AccessError::Key(e) => e.into(),
-            AccessError::Db(e) => ApiError::internal("access requests", &e),
-        }
-    }
-}
-
 fn invalid(field: &str, message: impl Into<String>) -> AccessError {
     AccessError::Invalid {
         field: field.to_owned(),
@@ -197,7 +175,7 @@ pub struct AccessRequests {
     policy: AssessmentPolicy,
     limits: input::InputLimits,
     quotas: Quotas,
-    drafts: Arc<Drafts>,
+    drafts: Arc<dyn DraftRenderer>,
     vault: Arc<Vault>,
     keys: KeyVerifier,
 }
@@ -207,7 +185,7 @@ impl AccessRequests {
     pub fn new(
         db: DatabaseConnection,
         config: &AccessConfig,
-        drafts: Arc<Drafts>,
+        drafts: Arc<dyn DraftRenderer>,
         vault: Arc<Vault>,
         keys: KeyVerifier,
     ) -> Self {
@@ -263,11 +241,6 @@ impl AccessRequests {
     /// Assesses a request; stores nothing.
     pub fn assess(&self, request: &AccessRequest) -> Assessment {
         assess(request, &self.policy)
-    }
-
-    /// The document templates.
-    pub fn drafts(&self) -> &Drafts {
-        &self.drafts
     }
 
     /// Stores a new draft owned by `user`.

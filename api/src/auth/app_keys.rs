@@ -22,7 +22,6 @@ use super::scopes::KeyScopes;
 use super::secrets::{random_token, sha256_hex};
 use crate::audit::{self, Actor};
 use crate::db::entities::app_keys;
-use crate::error::{ApiError, ErrorCode};
 
 /// How long a key lookup is trusted before the database is asked again.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
@@ -105,19 +104,6 @@ pub enum KeyError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbErr),
-}
-
-impl From<KeyError> for ApiError {
-    fn from(error: KeyError) -> Self {
-        match &error {
-            KeyError::Unknown | KeyError::Revoked | KeyError::Expired => {
-                ApiError::new(ErrorCode::Unauthenticated, error.to_string())
-            }
-            KeyError::Invalid { field, message } => ApiError::invalid_field(field, message.clone()),
-            KeyError::NotFound => ApiError::not_found("app key"),
-            KeyError::Db(e) => ApiError::internal("app keys", e),
-        }
-    }
 }
 
 /// An app key's row as Gatehouse shows it.

@@ -12,7 +12,6 @@ use super::secrets::{decoy_hash, hash_password, verify_password};
 use super::{Role, User, to_user};
 use crate::audit::{self, Actor};
 use crate::db::entities::users;
-use crate::error::{ApiError, ErrorCode};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 12;
@@ -46,23 +45,6 @@ pub enum AccountError {
     /// Hashing failed (should not happen with valid parameters).
     #[error("password hashing failed")]
     Hashing,
-}
-
-impl From<AccountError> for ApiError {
-    fn from(error: AccountError) -> Self {
-        match &error {
-            AccountError::InvalidEmail(_) => ApiError::invalid_field("email", error.to_string()),
-            AccountError::WeakPassword => ApiError::invalid_field("password", error.to_string()),
-            AccountError::EmailTaken => ApiError::new(ErrorCode::Conflict, error.to_string()),
-            AccountError::InvalidCredentials => {
-                ApiError::new(ErrorCode::Unauthenticated, error.to_string())
-            }
-            AccountError::NotFound => ApiError::not_found("user"),
-            AccountError::NotEmpty => ApiError::new(ErrorCode::Conflict, error.to_string()),
-            AccountError::Db(e) => ApiError::internal("accounts", e),
-            AccountError::Hashing => ApiError::internal("accounts", &error),
-        }
-    }
 }
 
 /// Normalises and checks an email address with the validation rules of `compliance`, then

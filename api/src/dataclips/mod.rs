@@ -46,7 +46,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::{self, Actor};
 use crate::background::Background;
-use crate::error::{ApiError, ErrorCode};
 pub use config::{ClipFormat, DataclipSourceConfig, DataclipsConfig};
 
 pub use clip::ClipKind;
@@ -110,25 +109,6 @@ pub enum DataclipError {
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] DbErr),
-}
-
-impl From<DataclipError> for ApiError {
-    fn from(error: DataclipError) -> Self {
-        match &error {
-            DataclipError::NotConfigured { .. } => {
-                ApiError::new(ErrorCode::NotFound, error.to_string())
-            }
-            DataclipError::NoSnapshot { .. } => {
-                ApiError::new(ErrorCode::UpstreamUnavailable, error.to_string())
-            }
-            DataclipError::RefreshTooSoon {
-                retry_after_secs, ..
-            } => ApiError::new(ErrorCode::RateLimited, error.to_string())
-                .with_details(json!({ "retryAfterSecs": retry_after_secs })),
-            DataclipError::InvalidCursor(_) => ApiError::invalid_field("after", error.to_string()),
-            DataclipError::Db(db) => ApiError::internal("dataclips", db),
-        }
-    }
 }
 
 /// What one refresh did.

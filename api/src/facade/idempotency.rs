@@ -21,29 +21,29 @@ use serde_json::{Value, json};
 
 use crate::auth::secrets::sha256_hex;
 use crate::db::entities::idempotency_keys;
-use crate::error::{ApiError, ErrorCode};
+use crate::public_error::{ErrorCode, PublicError};
 
 /// A pending claim older than this is taken over (its holder crashed).
 const ABANDONED_AFTER: Duration = Duration::minutes(10);
 
 /// Checks the shape of a client's key.
-pub fn validate_key(key: &str) -> Result<(), ApiError> {
+pub fn validate_key(key: &str) -> Result<(), PublicError> {
     let ok = (8..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid_field(
+        Err(PublicError::invalid_field(
             "idempotencyKey",
             "must be 8 to 200 visible ASCII characters (a UUID is a good choice)",
         ))
     }
 }
 
-fn stored_error(error: &ApiError) -> Value {
+fn stored_error(error: &PublicError) -> Value {
     json!({ "error": { "code": error.code.as_str(), "message": error.message, "details": error.details } })
 }
 
-fn replay_error(value: &Value) -> Option<ApiError> {
+fn replay_error(value: &Value) -> Option<PublicError> {
     let error = value.get("error")?;
     let code = match error.get("code")?.as_str()? {
         "BAD_USER_INPUT" => ErrorCode::BadUserInput,
@@ -52,7 +52,7 @@ fn replay_error(value: &Value) -> Option<ApiError> {
         "UPSTREAM_REJECTED" => ErrorCode::UpstreamRejected,
         _ => ErrorCode::Internal,
     };
-    let mut replayed = ApiError::new(code, error.get("message")?.as_str()?.to_owned());
+    let mut replayed = PublicError::new(code, error.get("message")?.as_str()?.to_owned());
     if let Some(details) = error.get("details").filter(|d| !d.is_null()) {
         replayed = replayed.with_details(details.clone());
     }
@@ -61,7 +61,7 @@ fn replay_error(value: &Value) -> Option<ApiError> {
 
 /// Whether an error is the upstream's definite answer (stored and replayed) rather than a
 /// failure to get one (released for retry).
-fn is_definite(error: &ApiError) -> bool {
+fn is_definite(error: &PublicError) -> bool {
     matches!(
         error.code,
         ErrorCode::BadUserInput
@@ -79,16 +79,16 @@ pub async fn once<T, I, F, Fut>(
     operation: &str,
     input: &I,
     write: F,
-) -> Result<T, ApiError>
+) -> Result<T, PublicError>
 where
     T: Serialize + DeserializeOwned,
     I: Serialize,
     F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<T, ApiError>>,
+    Fut: Future<Output = Result<T, PublicError>>,
 {
     validate_key(key)?;
     let input_json =
-        serde_json::to_string(input).map_err(|e| ApiError::internal("idempotency", &e))?;
+        serde_json::to_string(input).map_err(|e| PublicError::internal("idempotency", &e))?;
     let request_hash = sha256_hex(&format!("{operation}\n{input_json}"));
     let claim = idempotency_keys::ActiveModel {
         scope: Set(scope.to_owned()),
@@ -110,13 +110,13 @@ where
                 .one(db)
                 .await?
                 .ok_or_else(|| {
-                    ApiError::new(
+                    PublicError::new(
                         ErrorCode::Conflict,
                         "the idempotency key was just released; retry",
                     )
                 })?;
             if existing.request_hash != request_hash || existing.operation != operation {
-                return Err(ApiError::invalid_field(
+                return Err(PublicError::invalid_field(
                     "idempotencyKey",
                     "this key was used for a different write; use a new key for new input",
                 ));
@@ -124,15 +124,15 @@ where
             match (existing.state.as_str(), &existing.response) {
                 ("done", Some(response)) => {
                     let value: Value = serde_json::from_str(response)
-                        .map_err(|e| ApiError::internal("idempotency replay", &e))?;
+                        .map_err(|e| PublicError::internal("idempotency replay", &e))?;
                     if let Some(error) = replay_error(&value) {
                         return Err(error);
                     }
                     return serde_json::from_value(value)
-                        .map_err(|e| ApiError::internal("idempotency replay", &e));
+                        .map_err(|e| PublicError::internal("idempotency replay", &e));
                 }
                 _ if Utc::now() - existing.created_at < ABANDONED_AFTER => {
-                    return Err(ApiError::new(
+                    return Err(PublicError::new(
                         ErrorCode::Conflict,
                         "a write with this idempotency key is still in progress; retry shortly",
                     )
@@ -150,9 +150,9 @@ where
 
     let result = write().await;
     let stored = match &result {
-        Ok(value) => {
-            Some(serde_json::to_value(value).map_err(|e| ApiError::internal("idempotency", &e))?)
-        }
+        Ok(value) => Some(
+            serde_json::to_value(value).map_err(|e| PublicError::internal("idempotency", &e))?,
+        ),
         Err(error) if is_definite(error) => Some(stored_error(error)),
         Err(_) => None,
     };

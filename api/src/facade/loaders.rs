@@ -1,17 +1,16 @@
-//! DataLoader keys and the loader that batches them: every load of one relation at one level of
-//! a query becomes one batched upstream read, whatever the number of parents.
+//! The keys of batched loads: a record by project and id, the children of a parent. The GraphQL
+//! layer's DataLoader (`graphql::perform::loader`) batches them, so that every load of one
+//! relation at one level of a query becomes one batched upstream read, whatever the number of
+//! parents.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
 use uuid::Uuid;
 
-use super::{Child, Facade, RequestMeta};
-use crate::error::ApiError;
-use crate::upstream::model::{Attachment, Event, ProgressEntry, Record, ResourceUsage};
+use super::Child;
+use crate::upstream::model::{Attachment, Event, ProgressEntry, ResourceUsage};
 
 /// A record by project and id.
 pub struct ById<R> {
@@ -92,68 +91,6 @@ impl<R> std::fmt::Debug for ChildrenOf<R> {
     }
 }
 key_traits!(ChildrenOf, parent);
-
-/// The per-request loader: the facade plus the request's bookkeeping.
-#[derive(Debug, Clone)]
-pub struct PerformLoader {
-    /// The facade.
-    pub facade: Arc<Facade>,
-    /// The request's meta (tag, counters).
-    pub meta: Arc<RequestMeta>,
-}
-
-fn by_project<K, F: Fn(&K) -> (Arc<str>, Uuid)>(keys: &[K], f: F) -> HashMap<Arc<str>, Vec<Uuid>> {
-    let mut grouped: HashMap<Arc<str>, Vec<Uuid>> = HashMap::new();
-    for key in keys {
-        let (project, id) = f(key);
-        grouped.entry(project).or_default().push(id);
-    }
-    grouped
-}
-
-impl<R: Record> Loader<ById<R>> for PerformLoader {
-    type Value = Arc<R>;
-    type Error = Arc<ApiError>;
-
-    async fn load(&self, keys: &[ById<R>]) -> Result<HashMap<ById<R>, Self::Value>, Self::Error> {
-        let mut out = HashMap::with_capacity(keys.len());
-        for (project, ids) in by_project(keys, |k| (k.project.clone(), k.id)) {
-            let found = self
-                .facade
-                .by_ids::<R>(&self.meta, &project, &ids)
-                .await
-                .map_err(Arc::new)?;
-            for (id, record) in found {
-                out.insert(ById::new(project.clone(), id), record);
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl<R: Child> Loader<ChildrenOf<R>> for PerformLoader {
-    type Value = Arc<Vec<Arc<R>>>;
-    type Error = Arc<ApiError>;
-
-    async fn load(
-        &self,
-        keys: &[ChildrenOf<R>],
-    ) -> Result<HashMap<ChildrenOf<R>, Self::Value>, Self::Error> {
-        let mut out = HashMap::with_capacity(keys.len());
-        for (project, parents) in by_project(keys, |k| (k.project.clone(), k.parent)) {
-            let mut found = self
-                .facade
-                .children::<R>(&self.meta, &project, &parents)
-                .await
-                .map_err(Arc::new)?;
-            for parent in parents {
-                let children = found.remove(&parent).unwrap_or_default();
-                out.insert(ChildrenOf::new(project.clone(), parent), Arc::new(children));
-            }
-        }
-        Ok(out)
-    }
-}
 
 impl Child for Event {
     const PARENT_FILTER: &'static str = "activity_id";

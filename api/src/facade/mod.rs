@@ -17,7 +17,7 @@ use gatehouse_compliance::Entity;
 use uuid::Uuid;
 
 use crate::cache::{CacheKey, UpstreamCache};
-use crate::error::ApiError;
+use crate::upstream::UpstreamError;
 use crate::upstream::model::{Project, Record};
 use crate::upstream::tokens::TokenSource;
 use crate::upstream::{ListQuery, Page, UpstreamClient};
@@ -93,7 +93,7 @@ impl Facade {
         &self,
         meta: &RequestMeta,
         project_id: &str,
-    ) -> Result<Arc<Project>, ApiError> {
+    ) -> Result<Arc<Project>, UpstreamError> {
         let key = CacheKey::new(project_id, Entity::Project, "project".to_owned());
         let client = self.client.clone();
         let (project, tag) = (project_id.to_owned(), meta.tag.clone());
@@ -114,7 +114,7 @@ impl Facade {
         meta: &RequestMeta,
         project_id: &str,
         query: ListQuery,
-    ) -> Result<Arc<Page<Arc<R>>>, ApiError> {
+    ) -> Result<Arc<Page<Arc<R>>>, UpstreamError> {
         let key = CacheKey::new(project_id, R::ENTITY, canonical(&query));
         let client = self.client.clone();
         let (project, tag) = (project_id.to_owned(), meta.tag.clone());
@@ -144,7 +144,7 @@ impl Facade {
         meta: &RequestMeta,
         project_id: &str,
         id: Uuid,
-    ) -> Result<Arc<R>, ApiError> {
+    ) -> Result<Arc<R>, UpstreamError> {
         let key = CacheKey::new(project_id, R::ENTITY, format!("get/{id}"));
         let client = self.client.clone();
         let (project, tag) = (project_id.to_owned(), meta.tag.clone());
@@ -166,7 +166,7 @@ impl Facade {
         meta: &RequestMeta,
         project_id: &str,
         filters: Vec<(String, String)>,
-    ) -> Result<Arc<Vec<Arc<R>>>, ApiError> {
+    ) -> Result<Arc<Vec<Arc<R>>>, UpstreamError> {
         let query = ListQuery {
             filters,
             page_size: Some(self.client.profile().max_page_size),
@@ -199,7 +199,7 @@ impl Facade {
         meta: &RequestMeta,
         project_id: &str,
         ids: &[Uuid],
-    ) -> Result<HashMap<Uuid, Arc<R>>, ApiError> {
+    ) -> Result<HashMap<Uuid, Arc<R>>, UpstreamError> {
         let mut ids: Vec<Uuid> = ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
@@ -227,7 +227,7 @@ impl Facade {
         meta: &RequestMeta,
         project_id: &str,
         parents: &[Uuid],
-    ) -> Result<HashMap<Uuid, Vec<Arc<R>>>, ApiError> {
+    ) -> Result<HashMap<Uuid, Vec<Arc<R>>>, UpstreamError> {
         let mut parents: Vec<Uuid> = parents.to_vec();
         parents.sort_unstable();
         parents.dedup();

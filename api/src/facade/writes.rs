@@ -8,7 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Facade, RequestMeta, idempotency};
-use crate::error::ApiError;
+use crate::public_error::PublicError;
 use crate::upstream::model::{
     Activity, ActivityPatch, Attachment, AttachmentParent, Docket, DocketAction, NewProgressEntry,
     NewResourceUsage, ProgressEntry, ResourceUsage,
@@ -36,12 +36,12 @@ impl WriteContext<'_> {
         operation: &str,
         input: &I,
         write: F,
-    ) -> Result<T, ApiError>
+    ) -> Result<T, PublicError>
     where
         T: Serialize + serde::de::DeserializeOwned,
         I: Serialize,
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<T, ApiError>>,
+        Fut: std::future::Future<Output = Result<T, PublicError>>,
     {
         let scoped_input = json!({ "project": self.project, "input": input });
         idempotency::once(self.db, &self.caller, key, operation, &scoped_input, write).await
@@ -54,7 +54,7 @@ pub async fn update_activity(
     id: Uuid,
     patch: ActivityPatch,
     key: &str,
-) -> Result<Activity, ApiError> {
+) -> Result<Activity, PublicError> {
     let input = json!({ "id": id, "patch": patch });
     ctx.once(key, "update_activity", &input, || async {
         let result = ctx
@@ -73,7 +73,7 @@ pub async fn record_progress(
     ctx: &WriteContext<'_>,
     entry: NewProgressEntry,
     key: &str,
-) -> Result<ProgressEntry, ApiError> {
+) -> Result<ProgressEntry, PublicError> {
     ctx.once(key, "record_progress", &entry, || async {
         let result = ctx
             .facade
@@ -92,7 +92,7 @@ pub async fn create_usage(
     ctx: &WriteContext<'_>,
     usage: NewResourceUsage,
     key: &str,
-) -> Result<ResourceUsage, ApiError> {
+) -> Result<ResourceUsage, PublicError> {
     ctx.once(key, "create_resource_usage", &usage, || async {
         let result = ctx
             .facade
@@ -107,7 +107,11 @@ pub async fn create_usage(
 }
 
 /// Deletes a resource usage; returns its id.
-pub async fn delete_usage(ctx: &WriteContext<'_>, id: Uuid, key: &str) -> Result<Uuid, ApiError> {
+pub async fn delete_usage(
+    ctx: &WriteContext<'_>,
+    id: Uuid,
+    key: &str,
+) -> Result<Uuid, PublicError> {
     ctx.once(key, "delete_resource_usage", &id, || async {
         let result = ctx
             .facade
@@ -128,7 +132,7 @@ pub async fn docket_action(
     id: Uuid,
     action: DocketAction,
     key: &str,
-) -> Result<Docket, ApiError> {
+) -> Result<Docket, PublicError> {
     let input = json!({ "id": id, "action": action });
     ctx.once(key, "docket_action", &input, || async {
         let result = ctx
@@ -164,12 +168,12 @@ pub async fn upload_attachment(
     parent_id: Uuid,
     mut file: UploadFile,
     key: &str,
-) -> Result<Attachment, ApiError> {
+) -> Result<Attachment, PublicError> {
     let input = json!({ "parent": parent, "parent_id": parent_id, "file": file });
     let content = file.content.take();
     ctx.once(key, "upload_attachment", &input, || async {
-        let content =
-            content.ok_or_else(|| ApiError::invalid_field("file", "the upload has no content"))?;
+        let content = content
+            .ok_or_else(|| PublicError::invalid_field("file", "the upload has no content"))?;
         let handle = tokio::fs::File::from_std(content);
         let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
             handle,

@@ -13,8 +13,9 @@ use super::accounts::{AppKeyView, AuditEntryView, CreatedAppKey};
 use super::guard::RoleGuard;
 use super::{principal, services};
 use crate::access::{Action, DraftKind, IssuedToken, StoredRequest};
-use crate::auth::{Role, parse_id};
+use crate::auth::Role;
 use crate::error::ApiError;
+use crate::principal::parse_id;
 
 /// A stored access request.
 #[derive(SimpleObject, Debug, Clone)]

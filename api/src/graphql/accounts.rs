@@ -8,8 +8,9 @@ use super::types::{AccessLevel, EntityName};
 use super::{principal, services};
 use crate::audit::AuditEntry;
 use crate::auth::app_keys::{self, AppKeyInfo, NewAppKey};
-use crate::auth::{KeyScopes, Principal, Role, User, parse_id, users};
+use crate::auth::{KeyScopes, Role, User, users};
 use crate::error::ApiError;
+use crate::principal::{Principal, parse_id};
 
 /// A user's role.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,11 +13,12 @@ use gatehouse_compliance::Entity;
 use super::guard::RoleGuard;
 use super::types::EntityName;
 use super::{principal, services};
-use crate::auth::{Access, Principal, Role};
+use crate::auth::{Access, Role};
 use crate::dataclips::analytics::{self, UsageDimension};
 use crate::dataclips::clip::{USAGES_APPROVED_CLIP, USAGES_CLIP, USAGES_SUBCONTRACTOR_CLIP};
 use crate::dataclips::{self as dc, ClipKind};
 use crate::error::ApiError;
+use crate::principal::Principal;
 
 /// Who may read analytics about `entity` on `project_id`: reviewers and admins, and app keys
 /// whose scopes cover the project and read the entity.

@@ -11,9 +11,9 @@
 use async_graphql::IntrospectionMode;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 
-use crate::auth::Principal;
 use crate::config::Introspection;
 use crate::error::{ApiError, ErrorCode};
+use crate::principal::Principal;
 
 /// Applies `policy` to `request` from `principal`: `Err` when its document asks for the schema
 /// and the caller may not; otherwise the request goes on, with introspection off in the executor

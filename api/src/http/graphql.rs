@@ -25,8 +25,8 @@ use http_body_util::BodyExt;
 use super::AppState;
 use super::metrics::record_graphql;
 use super::principal::Resolved;
-use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode};
+use crate::principal::Principal;
 use std::sync::Arc;
 
 use axum::http::header::RETRY_AFTER;
@@ -664,7 +664,7 @@ async fn run(
 /// The per-key rate limit, checked before anything else is done for the request.
 fn rate_limited(
     services: &crate::services::Services,
-    principal: &crate::auth::Principal,
+    principal: &crate::principal::Principal,
     media: Media,
     seen: &mut Seen,
 ) -> Option<Response> {
@@ -709,7 +709,7 @@ fn ensure_code(error: &mut ServerError, request_failed: bool) {
 
 /// A response for a request that failed as a whole, before execution.
 fn request_error(media: Media, error: ApiError) -> Response {
-    let status = error.code.status();
+    let status = crate::error::status(error.code);
     let mut response = (
         status,
         [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],

@@ -29,10 +29,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use crate::auth::Principal;
 use crate::auth::throttle::Client;
 use crate::error::{ApiError, ErrorCode};
 use crate::graphql::GatehouseSchema;
+use crate::principal::Principal;
 use crate::services::Services;
 
 /// What every handler receives.

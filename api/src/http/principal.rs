@@ -8,9 +8,10 @@ use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap};
 
+use crate::auth::User;
 use crate::auth::sessions::{self, SESSION_COOKIE};
-use crate::auth::{Principal, User};
 use crate::error::{ApiError, ErrorCode};
+use crate::principal::Principal;
 use crate::services::Services;
 
 /// Resolves the caller. A malformed, unknown, revoked or expired key is an error (a client that

@@ -14,10 +14,11 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::principal::Resolved;
-use crate::auth::{Principal, Role, parse_id};
+use crate::auth::Role;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::metering::documents;
+use crate::metering::export;
 use crate::metering::report::{ReportRequest, UsageReport};
+use crate::principal::{Principal, parse_id};
 
 /// The query string of the report routes, and of the web UI's usage reports form.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -129,7 +130,7 @@ pub async fn csv(
         Ok(report) => report,
         Err(error) => return error.into_response(),
     };
-    match documents::to_csv(&report) {
+    match export::to_csv(&report) {
         Ok(body) => (
             [
                 (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -155,7 +156,7 @@ pub async fn json(
                 (CONTENT_DISPOSITION, file_name(&report, "json")),
                 (CACHE_CONTROL, "no-store".to_owned()),
             ],
-            axum::Json(documents::to_json(&report)),
+            axum::Json(export::to_json(&report)),
         )
             .into_response(),
         Err(error) => error.into_response(),
@@ -179,11 +180,11 @@ pub async fn html(
             return Redirect::to(&format!("/login?next={next}")).into_response();
         }
         Err(error) => {
-            let status = error.code.status();
+            let status = crate::error::status(error.code);
             return (status, Html(format!("<p>{}</p>", escape(&error.message)))).into_response();
         }
     };
-    match state.services.metering.templates.render_html(&report) {
+    match state.services.report_templates.render_html(&report) {
         // A standalone document (it is also saved and printed): its styles are inline, so its
         // policy allows inline styles, and still no script at all.
         Ok(page) => (

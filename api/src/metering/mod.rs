@@ -10,11 +10,10 @@
 //! - [`alerts`]: thresholds crossed, raised once per project, key, finding and day.
 
 pub mod alerts;
-pub mod charts;
 mod config;
 pub mod declared;
-pub mod documents;
 pub mod endpoints;
+pub mod export;
 pub mod ledger;
 pub mod observed;
 pub mod observer;
@@ -38,8 +37,6 @@ use report::{ReportError, ReportRequest, UsageReport};
 pub struct Metering {
     /// The ledger's sending side.
     pub ledger: Ledger,
-    /// The report templates.
-    pub templates: documents::ReportTemplates,
     config: MeteringConfig,
     limits: SweepLimits,
     endpoints: endpoints::EndpointMap,
@@ -57,21 +54,19 @@ impl Metering {
         policy: gatehouse_compliance::AssessmentPolicy,
         db: DatabaseConnection,
         background: &Background,
-    ) -> anyhow::Result<Self> {
+    ) -> Self {
         let ledger = if config.enabled {
             Ledger::start(db, background, config)
         } else {
             Ledger::disabled()
         };
-        let templates = documents::ReportTemplates::load().map_err(anyhow::Error::msg)?;
-        Ok(Self {
+        Self {
             ledger,
-            templates,
             config: config.clone(),
             limits,
             endpoints: endpoints::EndpointMap::new(upstream),
             declarations: declared::Declarations::new(&config.declarations, policy),
-        })
+        }
     }
 
     /// The observer to register with the upstream client, when the ledger is on.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ErrorCode};
+use crate::public_error::{ErrorCode, PublicError};
 
 /// Why an upstream call failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -130,39 +130,48 @@ impl UpstreamError {
     }
 }
 
-impl From<UpstreamError> for ApiError {
-    fn from(error: UpstreamError) -> Self {
-        let message = error.to_string();
-        match error {
-            UpstreamError::NoToken { .. } => ApiError::new(ErrorCode::UpstreamUnavailable, message),
-            UpstreamError::Unauthorized => ApiError::new(ErrorCode::UpstreamRejected, message)
+impl UpstreamError {
+    /// What a client is told of this failure: Gatehouse's words with the upstream's status and
+    /// plain code, never the upstream's text. The server answers with it; the idempotency store
+    /// keeps it to replay a failed write.
+    pub fn public(self) -> PublicError {
+        let message = self.to_string();
+        match self {
+            UpstreamError::NoToken { .. } => PublicError::new(ErrorCode::UpstreamUnavailable, message),
+            UpstreamError::Unauthorized => PublicError::new(ErrorCode::UpstreamRejected, message)
                 .with_details(json!({ "upstream": { "status": 401 } })),
-            UpstreamError::Forbidden => ApiError::new(ErrorCode::UpstreamRejected, message)
+            UpstreamError::Forbidden => PublicError::new(ErrorCode::UpstreamRejected, message)
                 .with_details(json!({ "upstream": { "status": 403 } })),
-            UpstreamError::NotFound => ApiError::new(ErrorCode::NotFound, "no such record"),
+            UpstreamError::NotFound => PublicError::new(ErrorCode::NotFound, "no such record"),
             UpstreamError::Validation {
                 status,
                 code,
                 fields,
-            } => ApiError::new(ErrorCode::BadUserInput, message).with_details(json!({
+            } => PublicError::new(ErrorCode::BadUserInput, message).with_details(json!({
                 "upstream": { "status": status, "code": code },
                 "fields": fields
                     .iter()
                     .map(|field| json!({ "field": field, "message": "SYNCHRO Perform refused this value" }))
                     .collect::<Vec<Value>>(),
             })),
-            UpstreamError::Conflict { code } => ApiError::new(ErrorCode::Conflict, message)
+            UpstreamError::Conflict { code } => PublicError::new(ErrorCode::Conflict, message)
                 .with_details(json!({ "upstream": { "status": 409, "code": code } })),
             UpstreamError::RateLimited { retry_after } => {
-                ApiError::new(ErrorCode::UpstreamUnavailable, message).with_details(json!({
+                PublicError::new(ErrorCode::UpstreamUnavailable, message).with_details(json!({
                     "retryAfterSeconds": retry_after.map(|d| d.as_secs().max(1)),
                 }))
             }
             UpstreamError::Unavailable { .. }
             | UpstreamError::Timeout(_)
             | UpstreamError::TooLarge { .. }
-            | UpstreamError::Malformed(_) => ApiError::new(ErrorCode::UpstreamUnavailable, message),
+            | UpstreamError::Malformed(_) => PublicError::new(ErrorCode::UpstreamUnavailable, message),
         }
+    }
+}
+
+impl From<UpstreamError> for PublicError {
+    fn from(error: UpstreamError) -> Self {
+        error.public()
     }
 }
 
@@ -211,11 +220,12 @@ mod tests {
 
     #[test]
     fn a_refusal_reaches_the_client_in_gatehouses_words_with_the_upstream_status() {
-        let error = ApiError::from(UpstreamError::Validation {
+        let error = UpstreamError::Validation {
             status: 422,
             code: "activity_budget_zero".into(),
             fields: vec!["percent_complete".into()],
-        });
+        }
+        .public();
         assert_eq!(error.code, ErrorCode::BadUserInput);
         assert_eq!(error.message, "SYNCHRO Perform refused the call (HTTP 422)");
         let extensions = Value::Object(error.extensions());
@@ -226,7 +236,7 @@ mod tests {
 
     #[test]
     fn an_oversized_answer_is_unavailable_with_the_cap_in_the_message() {
-        let error = ApiError::from(UpstreamError::TooLarge { limit: 1024 });
+        let error = UpstreamError::TooLarge { limit: 1024 }.public();
         assert_eq!(error.code, ErrorCode::UpstreamUnavailable);
         assert_eq!(
             error.message,
@@ -237,7 +247,7 @@ mod tests {
 
     #[test]
     fn a_malformed_answer_shows_the_client_nothing_of_what_did_not_parse() {
-        let error = ApiError::from(UpstreamError::Malformed(format!("activity: {MARKER}")));
+        let error = UpstreamError::Malformed(format!("activity: {MARKER}")).public();
         assert_eq!(error.code, ErrorCode::UpstreamUnavailable);
         assert!(!error.message.contains(MARKER), "{}", error.message);
     }

@@ -31,7 +31,6 @@ pub use config::{VaultConfig, VaultKey, key_bytes};
 use crate::audit::{self, Actor};
 use crate::auth::secrets::sha256_hex;
 use crate::db::entities::vault_records;
-use crate::error::{ApiError, ErrorCode};
 use crate::upstream::tokens::{BoxFuture, TokenSource};
 
 /// What a vault record holds.
@@ -99,21 +98,6 @@ pub enum VaultError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbErr),
-}
-
-impl From<VaultError> for ApiError {
-    fn from(error: VaultError) -> Self {
-        match &error {
-            VaultError::NoKey => ApiError::new(ErrorCode::VaultLocked, error.to_string()),
-            VaultError::Invalid { field, message } => {
-                ApiError::invalid_field(field, message.clone())
-            }
-            VaultError::Undecryptable { .. } | VaultError::Encrypt(_) => {
-                ApiError::internal("vault", &error)
-            }
-            VaultError::Db(e) => ApiError::internal("vault", e),
-        }
-    }
 }
 
 /// How close a record is to its expiry.

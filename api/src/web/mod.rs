@@ -147,7 +147,7 @@ pub fn error_page(state: &AppState, caller: &page::Caller, error: &ApiError) -> 
         message: &error.message,
         code: error.code.as_str(),
     };
-    let status = error.code.status();
+    let status = crate::error::status(error.code);
     let mut response = match caller.render(state, status, "error", caller.layout(title), &view) {
         Ok(response) => response,
         Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),

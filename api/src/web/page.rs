@@ -11,10 +11,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::{csrf, stash};
-use crate::auth::{Principal, Role, User};
+use crate::auth::{Role, User};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::AppState;
 use crate::http::principal::{Resolved, client_address};
+use crate::principal::Principal;
 
 /// The signed-in user, as views show it.
 #[derive(Debug, Clone, Serialize)]
@@ -99,7 +100,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             Self::Api(error) => {
-                let mut response = error.code.status().into_response();
+                let mut response = crate::error::status(error.code).into_response();
                 response.extensions_mut().insert(PageFailure(error));
                 response
             }

@@ -16,11 +16,11 @@ use super::fields::{Errors, Field};
 use super::page::{Caller, FormPairs, Layout, PageError, PageResult, see_other, urlencode};
 use super::requests::notice_text;
 use crate::auth::Role;
+use crate::documents::usage_report::{ReportView, evidence_lines};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::reports::ReportParams;
 use crate::metering::alerts::{self, Alert};
-use crate::metering::documents::{ReportView, evidence_lines};
 use crate::metering::report::{ReportError, ReportRequest};
 
 /// Most alerts the page lists for a project.

@@ -4,8 +4,8 @@ use async_graphql::{ID, InputObject};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 use super::enums::{ApprovalStatus, DocketStatus};
-use crate::auth::parse_id;
 use crate::error::ApiError;
+use crate::principal::parse_id;
 
 type Params = Vec<(String, String)>;
 

@@ -5,6 +5,7 @@
 pub mod connection;
 pub mod enums;
 pub mod inputs;
+pub mod loader;
 pub mod mutations;
 pub mod nodes;
 pub mod plan;
@@ -21,12 +22,12 @@ use gatehouse_compliance::model::Access;
 
 use self::connection::{Conn, Resume, from_page, page_size, resume};
 use self::nodes::ProjectNode;
-use crate::auth::{Principal, parse_id};
 use crate::error::{ApiError, ErrorCode};
-use crate::facade::loaders::PerformLoader;
 use crate::facade::{Facade, RequestMeta};
+use crate::principal::{Principal, parse_id};
 use crate::upstream::ListQuery;
 use crate::upstream::model::Record;
+use loader::PerformLoader;
 
 /// How long a DataLoader gathers keys before a batch.
 pub const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(10);
@@ -336,7 +337,11 @@ impl PerformQuery {
         let mut out = Vec::new();
         for project in services.facade.known_projects().await {
             if key.scopes.allows_project(&project) {
-                let record = services.facade.project(&request.meta, &project).await?;
+                let record = services
+                    .facade
+                    .project(&request.meta, &project)
+                    .await
+                    .map_err(ApiError::from)?;
                 out.push(ProjectNode::new(Arc::from(project.as_str()), record));
             }
         }
@@ -350,7 +355,8 @@ impl PerformQuery {
         let record = allowed
             .facade
             .project(&allowed.request.meta, &project)
-            .await?;
+            .await
+            .map_err(ApiError::from)?;
         Ok(ProjectNode::new(Arc::from(project.as_str()), record))
     }
 }

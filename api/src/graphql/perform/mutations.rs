@@ -16,9 +16,9 @@ use super::nodes::{
     ActivityNode, AttachmentNode, DocketNode, ProgressEntryNode, ResourceUsageNode,
 };
 use super::{Allowed, allow};
-use crate::auth::{Principal, parse_id};
 use crate::error::{ApiError, ErrorCode};
 use crate::facade::writes::{self, UploadFile, WriteContext};
+use crate::principal::{Principal, parse_id};
 use crate::upstream::model as up;
 
 /// A date with an optional time, as input.
@@ -184,7 +184,9 @@ impl PerformMutation {
             return Err(ApiError::invalid_field("input", "nothing to change").into());
         }
         let wctx = write_ctx(ctx, &allowed, &project)?;
-        let activity = writes::update_activity(&wctx, id, patch, &input.idempotency_key).await?;
+        let activity = writes::update_activity(&wctx, id, patch, &input.idempotency_key)
+            .await
+            .map_err(ApiError::from)?;
         Ok(ActivityNode::new(project, Arc::new(activity)))
     }
 
@@ -224,7 +226,9 @@ impl PerformMutation {
             quantity_to_date: input.quantity_to_date,
         };
         let wctx = write_ctx(ctx, &allowed, &project)?;
-        let created = writes::record_progress(&wctx, entry, &input.idempotency_key).await?;
+        let created = writes::record_progress(&wctx, entry, &input.idempotency_key)
+            .await
+            .map_err(ApiError::from)?;
         Ok(ProgressEntryNode(Arc::new(created)))
     }
 
@@ -258,7 +262,9 @@ impl PerformMutation {
             notes: input.notes,
         };
         let wctx = write_ctx(ctx, &allowed, &project)?;
-        let created = writes::create_usage(&wctx, usage, &input.idempotency_key).await?;
+        let created = writes::create_usage(&wctx, usage, &input.idempotency_key)
+            .await
+            .map_err(ApiError::from)?;
         Ok(ResourceUsageNode::new(project, Arc::new(created)))
     }
 
@@ -274,7 +280,9 @@ impl PerformMutation {
         let allowed = allow(ctx, &project, Entity::ResourceUsage, Access::Write)?;
         let id = parse_id("id", &id)?;
         let wctx = write_ctx(ctx, &allowed, &project)?;
-        let deleted = writes::delete_usage(&wctx, id, &idempotency_key).await?;
+        let deleted = writes::delete_usage(&wctx, id, &idempotency_key)
+            .await
+            .map_err(ApiError::from)?;
         Ok(DeletedResourceUsage {
             id: ID(deleted.to_string()),
         })
@@ -293,7 +301,9 @@ impl PerformMutation {
         let allowed = allow(ctx, &project, Entity::Docket, Access::Write)?;
         let id = parse_id("id", &id)?;
         let wctx = write_ctx(ctx, &allowed, &project)?;
-        let docket = writes::docket_action(&wctx, id, action.into(), &idempotency_key).await?;
+        let docket = writes::docket_action(&wctx, id, action.into(), &idempotency_key)
+            .await
+            .map_err(ApiError::from)?;
         Ok(DocketNode(Arc::new(docket)))
     }
 
@@ -333,7 +343,8 @@ impl PerformMutation {
             file,
             &idempotency_key,
         )
-        .await?;
+        .await
+        .map_err(ApiError::from)?;
         Ok(AttachmentNode(Arc::new(attachment)))
     }
 }

@@ -178,11 +178,12 @@ impl ProjectNode {
     /// One activity.
     async fn activity(&self, ctx: &Context<'_>, id: ID) -> Result<ActivityNode> {
         let allowed = allow(ctx, &self.project, Entity::Activity, Access::Read)?;
-        let id = crate::auth::parse_id("id", &id)?;
+        let id = crate::principal::parse_id("id", &id)?;
         let record = allowed
             .facade
             .get::<up::Activity>(&allowed.request.meta, &self.project, id)
-            .await?;
+            .await
+            .map_err(ApiError::from)?;
         Ok(ActivityNode::new(self.project.clone(), record))
     }
 
@@ -210,11 +211,12 @@ impl ProjectNode {
     /// One event.
     async fn event(&self, ctx: &Context<'_>, id: ID) -> Result<EventNode> {
         let allowed = allow(ctx, &self.project, Entity::Event, Access::Read)?;
-        let id = crate::auth::parse_id("id", &id)?;
+        let id = crate::principal::parse_id("id", &id)?;
         let record = allowed
             .facade
             .get::<up::Event>(&allowed.request.meta, &self.project, id)
-            .await?;
+            .await
+            .map_err(ApiError::from)?;
         Ok(EventNode::new(self.project.clone(), record))
     }
 
@@ -323,11 +325,12 @@ impl ProjectNode {
     /// One resource usage.
     async fn resource_usage(&self, ctx: &Context<'_>, id: ID) -> Result<ResourceUsageNode> {
         let allowed = allow(ctx, &self.project, Entity::ResourceUsage, Access::Read)?;
-        let id = crate::auth::parse_id("id", &id)?;
+        let id = crate::principal::parse_id("id", &id)?;
         let record = allowed
             .facade
             .get::<up::ResourceUsage>(&allowed.request.meta, &self.project, id)
-            .await?;
+            .await
+            .map_err(ApiError::from)?;
         Ok(ResourceUsageNode::new(self.project.clone(), record))
     }
 
@@ -375,11 +378,12 @@ impl ProjectNode {
     /// One docket.
     async fn docket(&self, ctx: &Context<'_>, id: ID) -> Result<DocketNode> {
         let allowed = allow(ctx, &self.project, Entity::Docket, Access::Read)?;
-        let id = crate::auth::parse_id("id", &id)?;
+        let id = crate::principal::parse_id("id", &id)?;
         let record = allowed
             .facade
             .get::<up::Docket>(&allowed.request.meta, &self.project, id)
-            .await?;
+            .await
+            .map_err(ApiError::from)?;
         Ok(DocketNode(record))
     }
 }

@@ -1,6 +1,6 @@
-//! The report's documents: CSV (the per-day rows), JSON (the whole report) and HTML (rendered
-//! from `templates/usage-report.html.hbs` in strict mode, from a typed context, with the SVG
-//! charts inline).
+//! The usage report as HTML: rendered from `templates/usage-report.html.hbs` in strict mode,
+//! from a typed context ([`ReportView`], which the web page shares), with the SVG charts inline.
+//! The CSV and JSON exports are the metering service's own (`metering::export`).
 
 use handlebars::Handlebars;
 use serde::Serialize;
@@ -8,7 +8,9 @@ use serde::Serialize;
 use gatehouse_compliance::findings::Evidence;
 
 use super::charts::{self, Charts};
-use super::report::{DayUsage, EndpointUsage, KeyUsage, OperationUsage, Totals, UsageReport};
+use crate::metering::report::{
+    DayUsage, EndpointUsage, KeyUsage, OperationUsage, Totals, UsageReport,
+};
 
 /// The name the usage report template is registered under.
 pub const USAGE_REPORT_TEMPLATE: &str = "usage-report";
@@ -184,49 +186,4 @@ pub fn evidence_lines(e: &Evidence) -> Vec<String> {
         ));
     }
     evidence
-}
-
-/// The per-day rows as CSV, one row per day, project, caller, kind and endpoint or operation.
-pub fn to_csv(report: &UsageReport) -> Result<Vec<u8>, csv::Error> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for row in &report.rows {
-        writer.serialize(row)?;
-    }
-    if report.rows.is_empty() {
-        // Still a header, so that an empty period is a valid, self-describing file.
-        writer.write_record([
-            "day",
-            "project_id",
-            "app_key_id",
-            "kind",
-            "method",
-            "name",
-            "workflow",
-            "entity",
-            "action",
-            "count",
-            "errors",
-            "refused",
-            "status_4xx",
-            "status_429",
-            "status_5xx",
-            "status_503",
-            "retries",
-            "bytes_sent",
-            "bytes_received",
-            "duration_us_sum",
-            "cache_hits",
-            "cache_misses",
-            "upstream_calls",
-            "estimated_cost",
-        ])?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
-}
-
-/// The report as JSON.
-pub fn to_json(report: &UsageReport) -> serde_json::Value {
-    serde_json::to_value(report).unwrap_or(serde_json::Value::Null)
 }

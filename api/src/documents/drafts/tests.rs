@@ -1,5 +1,7 @@
 use gatehouse_compliance::examples::{bentley_example, mobile_progress_app, power_bi_dashboard};
 
+use gatehouse_compliance::AccessRequest;
+
 use super::*;
 
 fn meta() -> DraftMeta {
