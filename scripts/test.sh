@@ -45,8 +45,17 @@ forbidden=$(cargo tree -p gatehouse-compliance -e normal,build --prefix none --q
 [ -z "$forbidden" ] || fail "gatehouse-compliance depends on: $forbidden"
 echo "ok"
 
+step "gatehouse-core depends on no HTTP server, GraphQL or templates"
+forbidden=$(cargo tree -p gatehouse-core -e normal,build --prefix none --quiet \
+  | awk '{print $1}' | sort -u \
+  | grep -E '^(axum|axum-core|axum-extra|async-graphql|async-graphql-axum|async-graphql-parser|handlebars|synchro-sim|gatehouse)$' || true)
+[ -z "$forbidden" ] || fail "gatehouse-core depends on: $forbidden"
+echo "ok"
+
 step "no import cycle between the top-level modules of a crate"
-python3 scripts/module-cycles.py api/src || fail "module cycle (see the edges above)"
+for src in compliance/src core/src api/src; do
+  python3 scripts/module-cycles.py "$src" || fail "module cycle in $src (see the edges above)"
+done
 
 step "the committed GraphQL schema matches the code"
 schema_now="$(mktemp)"

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-pub use crate::public_error::{ErrorCode, FieldError, PublicError};
+pub use gatehouse_core::error::{ErrorCode, FieldError, PublicError};
 
 use crate::access::AccessError;
 use crate::auth::app_keys::KeyError;

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::auth::secrets::sha256_hex;
 use crate::db::entities::idempotency_keys;
-use crate::public_error::{ErrorCode, PublicError};
+use crate::error::{ErrorCode, PublicError};
 
 /// A pending claim older than this is taken over (its holder crashed).
 const ABANDONED_AFTER: Duration = Duration::minutes(10);

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::public_error::{ErrorCode, PublicError};
+use crate::error::{ErrorCode, PublicError};
 
 /// Why an upstream call failed.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -16,7 +16,7 @@ use gatehouse_compliance::model::{
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::public_error::FieldError;
+use crate::error::FieldError;
 
 /// How much one request may say: every list and every text is bounded, whichever door the
 /// request came through (GraphQL, the web form, the public check), so that neither the work of

@@ -8,7 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Facade, RequestMeta, idempotency};
-use crate::public_error::PublicError;
+use crate::error::PublicError;
 use crate::upstream::model::{
     Activity, ActivityPatch, Attachment, AttachmentParent, Docket, DocketAction, NewProgressEntry,
     NewResourceUsage, ProgressEntry, ResourceUsage,

@@ -7,8 +7,10 @@ use std::fmt;
 use serde_json::{Value, json};
 
 /// Stable, machine-readable error codes. Front ends switch on these; they never change meaning.
+///
+/// Exhaustive on purpose: the server matches every code to its HTTP status, so a new code does
+/// not compile until it has one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ErrorCode {
     /// The request is malformed (bad JSON, missing query, bad variables).
     BadRequest,
