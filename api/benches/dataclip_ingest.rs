@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use futures::StreamExt;
 use gatehouse::config::{ClipFormat, DatabaseUrl, DataclipSourceConfig, DataclipsConfig};
-use gatehouse::dataclips::analytics::{UsageDimension, UsageFilter};
-use gatehouse::dataclips::{ClipKind, ClipSpec, Dataclips, RefreshOutcome};
+use gatehouse_core::dataclips::analytics::{UsageDimension, UsageFilter};
+use gatehouse_core::dataclips::{ClipKind, ClipSpec, Dataclips, RefreshOutcome};
 use synchro_sim::{DataSize, SimConfig, SizePreset};
 use tokio_util::sync::CancellationToken;
 
@@ -92,8 +92,8 @@ async fn write_clip(rows: u64, path: &Path) -> anyhow::Result<u64> {
 }
 
 async fn open(url: &str) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let db = gatehouse::db::connect(&DatabaseUrl::new(url)).await?;
-    gatehouse::db::migrate(&db).await?;
+    let db = gatehouse_core::db::connect(&DatabaseUrl::new(url)).await?;
+    gatehouse_core::db::migrate(&db).await?;
     Ok(db)
 }
 

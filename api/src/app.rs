@@ -12,15 +12,15 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::access::AccessRequests;
-use crate::auth::app_keys::KeyVerifier;
-use crate::auth::throttle::{ClientLimits, LoginThrottle, StashLimits};
-use crate::background::Background;
 use crate::config::Config;
 use crate::http::AppState;
 use crate::http::server::ConnectionLimits;
 use crate::services::Services;
-use crate::vault::Vault;
+use gatehouse_core::access::AccessRequests;
+use gatehouse_core::auth::app_keys::KeyVerifier;
+use gatehouse_core::auth::throttle::{ClientLimits, LoginThrottle, StashLimits};
+use gatehouse_core::background::Background;
+use gatehouse_core::vault::Vault;
 
 /// A built app, ready to serve.
 #[derive(Debug)]
@@ -51,10 +51,10 @@ impl App {
             ),
             None => None,
         };
-        let db = crate::db::connect(&config.database_url)
+        let db = gatehouse_core::db::connect(&config.database_url)
             .await
             .with_context(|| format!("cannot open the database {}", config.database_url))?;
-        crate::db::migrate(&db)
+        gatehouse_core::db::migrate(&db)
             .await
             .context("cannot apply the database migrations")?;
         let drafts = crate::documents::Drafts::load(config.templates.override_dir.as_deref())
@@ -93,9 +93,9 @@ impl App {
         );
         let auth = &config.auth;
         let background = Background::new();
-        let metering = Arc::new(crate::metering::Metering::start(
+        let metering = Arc::new(gatehouse_core::metering::Metering::start(
             &config.metering,
-            crate::metering::SweepLimits {
+            gatehouse_core::metering::SweepLimits {
                 max_pages: config.graphql.max_live_pages,
                 max_window_days: config
                     .graphql
@@ -108,20 +108,20 @@ impl App {
             &background,
         ));
         let facade = Arc::new(build_facade(&config, vault.clone(), metering.observer())?);
-        let dataclip_credentials = crate::dataclips::credentials::VaultThenConfig {
+        let dataclip_credentials = gatehouse_core::dataclips::credentials::VaultThenConfig {
             vault: vault.clone(),
-            config: crate::dataclips::credentials::ConfigCredentials::from_config(
+            config: gatehouse_core::dataclips::credentials::ConfigCredentials::from_config(
                 &config.dataclips,
             ),
         };
         let dataclips = Arc::new(
-            crate::dataclips::Dataclips::new(db.clone(), &config.dataclips)
+            gatehouse_core::dataclips::Dataclips::new(db.clone(), &config.dataclips)
                 .context("cannot build the dataclips HTTP client")?
                 .with_credentials(Arc::new(dataclip_credentials)),
         );
         let services = Arc::new(Services {
             facade,
-            key_limits: crate::facade::limits::KeyRateLimits::new(
+            key_limits: gatehouse_core::facade::limits::KeyRateLimits::new(
                 config.graphql.default_rate_per_minute,
             ),
             keys,
@@ -155,7 +155,7 @@ impl App {
             .start(&services.background)
             .await
             .context("cannot start the dataclips scheduler")?;
-        crate::metering::spawn_job(
+        gatehouse_core::metering::spawn_job(
             &services.metering,
             services.db.clone(),
             &services.background,
@@ -255,23 +255,25 @@ impl App {
 fn build_facade(
     config: &Config,
     vault: Arc<Vault>,
-    ledger: Option<Arc<dyn crate::upstream::CallObserver>>,
-) -> anyhow::Result<crate::facade::Facade> {
-    use crate::upstream::observer::{MetricsObserver, Observers};
-    use crate::upstream::tokens::{ChainedTokens, ConfigTokens};
+    ledger: Option<Arc<dyn gatehouse_core::upstream::CallObserver>>,
+) -> anyhow::Result<gatehouse_core::facade::Facade> {
+    use gatehouse_core::upstream::observer::{MetricsObserver, Observers};
+    use gatehouse_core::upstream::tokens::{ChainedTokens, ConfigTokens};
     let profile = Arc::new(config.upstream.clone());
-    let tokens: Arc<dyn crate::upstream::tokens::TokenSource> = Arc::new(ChainedTokens(vec![
-        vault,
-        Arc::new(ConfigTokens::new(config.upstream.tokens.clone())),
-    ]));
-    let mut observers: Vec<Arc<dyn crate::upstream::CallObserver>> =
+    let tokens: Arc<dyn gatehouse_core::upstream::tokens::TokenSource> =
+        Arc::new(ChainedTokens(vec![
+            vault,
+            Arc::new(ConfigTokens::new(config.upstream.tokens.clone())),
+        ]));
+    let mut observers: Vec<Arc<dyn gatehouse_core::upstream::CallObserver>> =
         vec![Arc::new(MetricsObserver)];
     observers.extend(ledger);
     let observers = Arc::new(Observers(observers));
-    let client = crate::upstream::UpstreamClient::over_http(profile, tokens.clone(), observers)
-        .context("cannot build the upstream HTTP client")?;
-    let cache = crate::cache::UpstreamCache::new(config.cache.clone());
-    Ok(crate::facade::Facade::new(client, cache, tokens))
+    let client =
+        gatehouse_core::upstream::UpstreamClient::over_http(profile, tokens.clone(), observers)
+            .context("cannot build the upstream HTTP client")?;
+    let cache = gatehouse_core::cache::UpstreamCache::new(config.cache.clone());
+    Ok(gatehouse_core::facade::Facade::new(client, cache, tokens))
 }
 
 /// Periodic clean-up: expired sessions, idle throttle state.
@@ -288,7 +290,7 @@ fn spawn_housekeeping(services: &Arc<Services>) {
                     task_services.login_throttle.shrink();
                     task_services.client_limits.shrink();
                     task_services.stash_limits.shrink();
-                    if let Err(error) = crate::auth::sessions::purge_expired(&task_services.db).await {
+                    if let Err(error) = gatehouse_core::auth::sessions::purge_expired(&task_services.db).await {
                         tracing::warn!(error.message = %error, "could not purge expired sessions");
                     }
                 }

@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 
-pub use crate::access::AccessConfig;
-pub use crate::dataclips::{ClipFormat, DataclipSourceConfig, DataclipsConfig};
-pub use crate::db::{DatabaseUrl, sqlite_path};
-pub use crate::vault::{VaultConfig, VaultKey};
+pub use gatehouse_core::access::AccessConfig;
+pub use gatehouse_core::dataclips::{ClipFormat, DataclipSourceConfig, DataclipsConfig};
+pub use gatehouse_core::db::{DatabaseUrl, sqlite_path};
+pub use gatehouse_core::vault::{VaultConfig, VaultKey};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -46,9 +46,9 @@ pub struct Config {
     /// Users, sessions and app keys.
     pub auth: AuthConfig,
     /// The upstream SYNCHRO Perform tenant's REST API.
-    pub upstream: crate::upstream::UpstreamProfile,
+    pub upstream: gatehouse_core::upstream::UpstreamProfile,
     /// The read cache in front of the upstream.
-    pub cache: crate::cache::CacheConfig,
+    pub cache: gatehouse_core::cache::CacheConfig,
     /// The thresholds of access-request assessments.
     pub access: AccessConfig,
     /// The document templates (support-request drafts, dataclip requests).
@@ -61,7 +61,7 @@ pub struct Config {
     /// Dataclips: the sources Gatehouse pulls snapshots from, and how.
     pub dataclips: DataclipsConfig,
     /// The usage ledger, rollups, findings and alerts.
-    pub metering: crate::metering::MeteringConfig,
+    pub metering: gatehouse_core::metering::MeteringConfig,
 }
 
 impl Default for Config {
@@ -73,14 +73,14 @@ impl Default for Config {
             http: HttpConfig::default(),
             graphql: GraphqlConfig::default(),
             auth: AuthConfig::default(),
-            upstream: crate::upstream::UpstreamProfile::default(),
-            cache: crate::cache::CacheConfig::default(),
+            upstream: gatehouse_core::upstream::UpstreamProfile::default(),
+            cache: gatehouse_core::cache::CacheConfig::default(),
             access: AccessConfig::default(),
             templates: TemplatesConfig::default(),
             vault: VaultConfig::default(),
             vault_key: None,
             dataclips: DataclipsConfig::default(),
-            metering: crate::metering::MeteringConfig::default(),
+            metering: gatehouse_core::metering::MeteringConfig::default(),
         }
     }
 }
@@ -211,7 +211,7 @@ impl MetricsToken {
 
     /// Whether `presented` is the token, compared in constant time.
     pub fn admits(&self, presented: &str) -> bool {
-        crate::auth::secrets::constant_time_eq(presented, self.0.expose_secret())
+        gatehouse_core::auth::secrets::constant_time_eq(presented, self.0.expose_secret())
     }
 
     fn problem(&self) -> Option<&'static str> {
@@ -360,7 +360,7 @@ impl SigningKey {
 
     /// The 32 key bytes, or why the value is not a key.
     pub fn bytes(&self) -> Result<[u8; 32], String> {
-        crate::vault::key_bytes(&self.0)
+        gatehouse_core::vault::key_bytes(&self.0)
     }
 }
 
@@ -506,7 +506,7 @@ impl Config {
             ),
             (
                 "access.limits.max_workflows",
-                (1..=crate::access::input::MAX_WORKFLOWS_CEILING)
+                (1..=gatehouse_core::access::input::MAX_WORKFLOWS_CEILING)
                     .contains(&self.access.limits.max_workflows),
                 "between 1 and 100",
             ),

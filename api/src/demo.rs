@@ -10,10 +10,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::SecretString;
 use synchro_sim::{SimConfig, SimHandle};
 
-use crate::audit::Actor;
-use crate::auth::app_keys::{self, NewAppKey};
-use crate::auth::{Access, KeyScopes, Role, users};
 use crate::config::Config;
+use gatehouse_core::audit::Actor;
+use gatehouse_core::auth::app_keys::{self, NewAppKey};
+use gatehouse_core::auth::{Access, KeyScopes, Role, users};
 
 /// The demo users' password (the demo database is for trying Gatehouse, not for real data).
 pub const DEMO_PASSWORD: &str = "gatehouse-demo-password";
@@ -96,10 +96,10 @@ pub async fn start_simulator(
             .push(crate::config::DataclipSourceConfig {
                 project_id: project.id.to_string(),
                 clips: [
-                    crate::dataclips::clip::USAGES_CLIP,
-                    crate::dataclips::clip::ACTIVITIES_CLIP,
-                    crate::dataclips::clip::ATTENDANCE_CLIP,
-                    crate::dataclips::clip::RATES_CLIP,
+                    gatehouse_core::dataclips::clip::USAGES_CLIP,
+                    gatehouse_core::dataclips::clip::ACTIVITIES_CLIP,
+                    gatehouse_core::dataclips::clip::ATTENDANCE_CLIP,
+                    gatehouse_core::dataclips::clip::RATES_CLIP,
                 ]
                 .map(ToOwned::to_owned)
                 .to_vec(),
@@ -124,8 +124,8 @@ pub async fn seed(
     let mut demo_users = Vec::new();
     for role in [Role::Contact, Role::Reviewer, Role::Admin] {
         let email = format!("{role}@demo.gatehouse.example");
-        let exists = crate::db::entities::users::Entity::find()
-            .filter(crate::db::entities::users::Column::Email.eq(&email))
+        let exists = gatehouse_core::db::entities::users::Entity::find()
+            .filter(gatehouse_core::db::entities::users::Column::Email.eq(&email))
             .one(db)
             .await?
             .is_some();

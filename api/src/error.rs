@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 
 pub use gatehouse_core::error::{ErrorCode, FieldError, PublicError};
 
-use crate::access::AccessError;
-use crate::auth::app_keys::KeyError;
-use crate::auth::users::AccountError;
-use crate::dataclips::DataclipError;
-use crate::vault::VaultError;
+use gatehouse_core::access::AccessError;
+use gatehouse_core::auth::app_keys::KeyError;
+use gatehouse_core::auth::users::AccountError;
+use gatehouse_core::dataclips::DataclipError;
+use gatehouse_core::vault::VaultError;
 
 /// The HTTP status that goes with `code` when it ends a whole request.
 pub const fn status(code: ErrorCode) -> StatusCode {
@@ -251,8 +251,8 @@ impl From<DataclipError> for ApiError {
     }
 }
 
-impl From<crate::upstream::UpstreamError> for ApiError {
-    fn from(error: crate::upstream::UpstreamError) -> Self {
+impl From<gatehouse_core::upstream::UpstreamError> for ApiError {
+    fn from(error: gatehouse_core::upstream::UpstreamError) -> Self {
         Self(error.public())
     }
 }

@@ -18,10 +18,5 @@ pub mod telemetry;
 pub mod views;
 pub mod web;
 
-// The core's modules, under the paths the server and its tests have always used.
-pub use gatehouse_core::{
-    access, audit, auth, background, cache, dataclips, db, facade, metering, upstream, vault,
-};
-
 pub use app::{App, RunningApp, spawn};
 pub use config::Config;

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use gatehouse::audit::Actor;
-use gatehouse::auth::app_keys::{self, NewAppKey};
-use gatehouse::auth::{Access, KeyScopes, Role, users};
 use gatehouse::config::{Config, LogFormat, Overrides};
 use gatehouse_compliance::Entity;
+use gatehouse_core::audit::Actor;
+use gatehouse_core::auth::app_keys::{self, NewAppKey};
+use gatehouse_core::auth::{Access, KeyScopes, Role, users};
 
 /// mimalloc instead of the system allocator: a warm request allocates often and on many
 /// threads, and glibc's malloc took a quarter of its CPU (`docs/BENCHMARKS.md`).
@@ -212,15 +212,15 @@ fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
             .context("cannot read the password from standard input")?;
         Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false))
     } else {
-        Ok((gatehouse::auth::secrets::random_token(18), true))
+        Ok((gatehouse_core::auth::secrets::random_token(18), true))
     }
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    let db = gatehouse::db::connect(&config.database_url)
+    let db = gatehouse_core::db::connect(&config.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", config.database_url))?;
-    gatehouse::db::migrate(&db)
+    gatehouse_core::db::migrate(&db)
         .await
         .context("cannot apply migrations")?;
     Ok(db)
@@ -249,14 +249,14 @@ async fn main() -> anyhow::Result<()> {
         } => run_demo(&cli, server, *sim_listen, demo_key.clone()).await,
         Command::Migrate { db, down } => {
             let config = load_config(&cli, None, db.database_url.clone())?;
-            let conn = gatehouse::db::connect(&config.database_url).await?;
+            let conn = gatehouse_core::db::connect(&config.database_url).await?;
             match down {
                 Some(steps) => {
-                    gatehouse::db::migrate_down(&conn, *steps).await?;
+                    gatehouse_core::db::migrate_down(&conn, *steps).await?;
                     println!("reverted {steps} migration(s)");
                 }
                 None => {
-                    gatehouse::db::migrate(&conn).await?;
+                    gatehouse_core::db::migrate(&conn).await?;
                     println!("migrations applied");
                 }
             }

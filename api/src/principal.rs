@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::audit::Actor;
-use crate::auth::{AppKeyInfo, Role, User};
 use crate::error::{ApiError, ErrorCode};
+use gatehouse_core::audit::Actor;
+use gatehouse_core::auth::{AppKeyInfo, Role, User};
 
 /// The caller of one request.
 #[derive(Debug, Clone)]

@@ -4,15 +4,15 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::access::AccessRequests;
-use crate::auth::app_keys::KeyVerifier;
-use crate::auth::throttle::{ClientLimits, LoginThrottle, StashLimits};
-use crate::background::Background;
 use crate::config::Config;
-use crate::dataclips::Dataclips;
-use crate::facade::Facade;
-use crate::facade::limits::KeyRateLimits;
-use crate::vault::Vault;
+use gatehouse_core::access::AccessRequests;
+use gatehouse_core::auth::app_keys::KeyVerifier;
+use gatehouse_core::auth::throttle::{ClientLimits, LoginThrottle, StashLimits};
+use gatehouse_core::background::Background;
+use gatehouse_core::dataclips::Dataclips;
+use gatehouse_core::facade::Facade;
+use gatehouse_core::facade::limits::KeyRateLimits;
+use gatehouse_core::vault::Vault;
 
 /// Gatehouse's services.
 #[derive(Debug)]
@@ -43,7 +43,7 @@ pub struct Services {
     /// Dataclip snapshots: the scheduler, the analytics over them, the routing hook.
     pub dataclips: Arc<Dataclips>,
     /// The usage ledger, reports and alerts.
-    pub metering: Arc<crate::metering::Metering>,
+    pub metering: Arc<gatehouse_core::metering::Metering>,
     /// The usage report's HTML template.
     pub report_templates: crate::documents::ReportTemplates,
     /// The key that signs pagination cursors (`graphql.cursor_key`, else derived from the vault

@@ -10,9 +10,9 @@
 use std::time::{Duration, Instant};
 
 use axum::routing::post;
-use gatehouse::auth::app_keys::NewAppKey;
-use gatehouse::auth::{Access, KeyScopes};
 use gatehouse_compliance::Entity;
+use gatehouse_core::auth::app_keys::NewAppKey;
+use gatehouse_core::auth::{Access, KeyScopes};
 use gatehouse_tests::{Backend, SimApp};
 use serde_json::{Value, json};
 use synchro_sim::SimConfig;

@@ -21,11 +21,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use gatehouse::auth::app_keys::NewAppKey;
-use gatehouse::auth::{Access, KeyScopes};
 use gatehouse::config::{Config, Overrides};
-use gatehouse::db::entities::ledger_operations;
 use gatehouse_compliance::Entity;
+use gatehouse_core::auth::app_keys::NewAppKey;
+use gatehouse_core::auth::{Access, KeyScopes};
+use gatehouse_core::db::entities::ledger_operations;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 
@@ -79,9 +79,9 @@ async fn start(
     };
     let config = Config::from_toml(&toml, &overrides)?;
     let app = gatehouse::spawn(config).await?;
-    let (_, key) = gatehouse::auth::app_keys::create(
+    let (_, key) = gatehouse_core::auth::app_keys::create(
         &app.services.db,
-        &gatehouse::audit::Actor::Cli,
+        &gatehouse_core::audit::Actor::Cli,
         NewAppKey {
             name: format!("bench {label}"),
             scopes: KeyScopes::new(
@@ -162,8 +162,8 @@ fn round_order(round: usize, count: usize) -> Vec<usize> {
     first.iter().map(|t| (t + round) % count).collect()
 }
 
-fn synthetic_call(i: u64) -> gatehouse::metering::ledger::CallRecord {
-    gatehouse::metering::ledger::CallRecord {
+fn synthetic_call(i: u64) -> gatehouse_core::metering::ledger::CallRecord {
+    gatehouse_core::metering::ledger::CallRecord {
         occurred_at: chrono::Utc::now(),
         project_id: "bench-project".to_owned(),
         token_fingerprint: "0123456789ab".to_owned(),
@@ -188,8 +188,8 @@ fn synthetic_call(i: u64) -> gatehouse::metering::ledger::CallRecord {
 }
 
 /// An operation answered from the response cache, as the warm query's are.
-fn synthetic_operation(i: u64) -> gatehouse::metering::OperationRecord {
-    gatehouse::metering::OperationRecord {
+fn synthetic_operation(i: u64) -> gatehouse_core::metering::OperationRecord {
+    gatehouse_core::metering::OperationRecord {
         occurred_at: chrono::Utc::now(),
         request_id: Some(format!("{:032x}", u128::from(i))),
         app_key_id: Some(uuid::Uuid::from_u128(7)),

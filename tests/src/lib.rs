@@ -12,11 +12,11 @@ pub mod web;
 
 use std::time::Duration;
 
-use gatehouse::audit::Actor;
-use gatehouse::auth::app_keys::{self, NewAppKey};
-use gatehouse::auth::{KeyScopes, Role, users};
 use gatehouse::config::{Config, Overrides};
 use gatehouse::{RunningApp, spawn};
+use gatehouse_core::audit::Actor;
+use gatehouse_core::auth::app_keys::{self, NewAppKey};
+use gatehouse_core::auth::{KeyScopes, Role, users};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

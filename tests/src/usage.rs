@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use gatehouse::metering::ledger::CallRecord;
-use gatehouse::upstream::observer::ListShape;
 use gatehouse_compliance::Entity;
 use gatehouse_compliance::model::Operation;
+use gatehouse_core::metering::ledger::CallRecord;
+use gatehouse_core::upstream::observer::ListShape;
 use uuid::Uuid;
 
 use crate::TestApp;

@@ -2,7 +2,7 @@
 //! permissions, the vault (no secret in any response) and app keys bound to requests, on
 //! SQLite and PostgreSQL.
 
-use gatehouse::auth::Role;
+use gatehouse_core::auth::Role;
 use gatehouse_tests::{Backend, Session, TestApp, backend_tests, first_error_code};
 use serde_json::{Value, json};
 

@@ -20,9 +20,9 @@ use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
-use gatehouse::auth::Role;
 use gatehouse::documents::charts;
-use gatehouse::metering::ledger::CallRecord;
+use gatehouse_core::auth::Role;
+use gatehouse_core::metering::ledger::CallRecord;
 use gatehouse_tests::usage::record_volume_with;
 use gatehouse_tests::{Backend, TestApp, TestUser};
 use hyper_util::client::legacy::connect::HttpConnector;

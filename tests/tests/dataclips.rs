@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use gatehouse::audit::Actor;
-use gatehouse::auth::{Access, KeyScopes, Role};
-use gatehouse::dataclips::analytics::UsageFilter;
-use gatehouse::dataclips::{ClipStatus, SnapshotStatus};
 use gatehouse_compliance::Entity;
 use gatehouse_compliance::cost::{
     FieldShape, OperationShape, RouteDecision, RoutePolicy, Sources, route,
 };
+use gatehouse_core::audit::Actor;
+use gatehouse_core::auth::{Access, KeyScopes, Role};
+use gatehouse_core::dataclips::analytics::UsageFilter;
+use gatehouse_core::dataclips::{ClipStatus, SnapshotStatus};
 use gatehouse_tests::clips::{dataclips_toml, simulator};
 use gatehouse_tests::{Backend, TestApp, backend_tests, first_error_code};
 use serde_json::{Value, json};
@@ -636,7 +636,7 @@ async fn a_manual_refresh_is_audited_and_held_to_the_floor(backend: Backend) {
         "{body}"
     );
 
-    let history = gatehouse::audit::history(
+    let history = gatehouse_core::audit::history(
         &app.app.services.db,
         "dataclip",
         &format!("{project}/{ACTIVITIES}"),

@@ -1,9 +1,9 @@
 //! The GraphQL facade against the simulator: coalescing, batching, scopes, invalidation,
 //! stale-if-error, idempotent writes, streamed uploads, cost and route refusals.
 
-use gatehouse::auth::app_keys::NewAppKey;
-use gatehouse::auth::{Access, KeyScopes};
 use gatehouse_compliance::Entity;
+use gatehouse_core::auth::app_keys::NewAppKey;
+use gatehouse_core::auth::{Access, KeyScopes};
 use gatehouse_tests::{Backend, SimApp, backend_tests, first_error_code};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -2,9 +2,9 @@
 //! guards and the audit log, on SQLite and PostgreSQL.
 
 use chrono::Utc;
-use gatehouse::auth::app_keys::NewAppKey;
-use gatehouse::auth::{Access, KeyScopes, Role};
 use gatehouse_compliance::Entity;
+use gatehouse_core::auth::app_keys::NewAppKey;
+use gatehouse_core::auth::{Access, KeyScopes, Role};
 use gatehouse_tests::{Backend, TestApp, backend_tests, first_error_code, hidden_field};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -589,9 +589,9 @@ async fn concurrent_read_then_write_transactions_all_commit(backend: Backend) {
         .map(|i| {
             let db = db.clone();
             tokio::spawn(async move {
-                gatehouse::auth::users::create_user(
+                gatehouse_core::auth::users::create_user(
                     &db,
-                    &gatehouse::audit::Actor::Cli,
+                    &gatehouse_core::audit::Actor::Cli,
                     &format!("concurrent-{i}@example.com"),
                     Role::Contact,
                     "correct horse battery staple",
@@ -669,13 +669,13 @@ async fn a_demo_restarted_with_its_pinned_key_keeps_that_key_working(backend: Ba
         "APP_KEY",
         "the pinned key still works"
     );
-    let demo_keys = |keys: Vec<gatehouse::auth::app_keys::AppKeyInfo>| {
+    let demo_keys = |keys: Vec<gatehouse_core::auth::app_keys::AppKeyInfo>| {
         keys.into_iter()
             .filter(|k| k.name == "demo")
             .collect::<Vec<_>>()
     };
     let keys = demo_keys(
-        gatehouse::auth::app_keys::list(&app.services.db)
+        gatehouse_core::auth::app_keys::list(&app.services.db)
             .await
             .expect("keys"),
     );
@@ -705,7 +705,7 @@ async fn a_demo_restarted_with_its_pinned_key_keeps_that_key_working(backend: Ba
     assert_eq!(who(&app, &demo.app_key).await, "APP_KEY");
     assert_eq!(who(&app, other).await, "UNAUTHENTICATED");
     let keys = demo_keys(
-        gatehouse::auth::app_keys::list(&app.services.db)
+        gatehouse_core::auth::app_keys::list(&app.services.db)
             .await
             .expect("keys"),
     );

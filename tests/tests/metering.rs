@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use gatehouse::auth::{Access, KeyScopes, Role};
-use gatehouse::db::entities::{ledger_calls, ledger_operations};
 use gatehouse::documents::charts;
-use gatehouse::metering::report::ReportRequest;
-use gatehouse::metering::{export, store};
-use gatehouse::upstream::observer::ListShape;
 use gatehouse_compliance::Entity;
+use gatehouse_core::auth::{Access, KeyScopes, Role};
+use gatehouse_core::db::entities::{ledger_calls, ledger_operations};
+use gatehouse_core::metering::report::ReportRequest;
+use gatehouse_core::metering::{export, store};
+use gatehouse_core::upstream::observer::ListShape;
 use gatehouse_tests::usage::{
     DAY, KEY, PROJECT, at, crafted_call, crafted_config, crafted_config_with, declaration,
     record_volume,
@@ -807,7 +807,7 @@ async fn daily_rollups_are_idempotent_and_stand_in_for_purged_raw_records(backen
     // With a one-day retention the day is read from its rollup: the same totals.
     let mut config = services.metering.config().clone();
     config.raw_retention_days = 1;
-    let after = gatehouse::metering::report::build(
+    let after = gatehouse_core::metering::report::build(
         db,
         &config,
         services.metering.declarations(),
@@ -888,7 +888,7 @@ async fn alerts_are_raised_once_per_day_and_acknowledged_by_reviewers(backend: B
     )
     .await;
     assert_eq!(body["data"]["alerts"].as_array().map(Vec::len), Some(2));
-    let history = gatehouse::audit::history(&services.db, "usage_alert", &id)
+    let history = gatehouse_core::audit::history(&services.db, "usage_alert", &id)
         .await
         .expect("audit");
     assert_eq!(history.len(), 1);
@@ -1101,12 +1101,12 @@ async fn the_metering_migration_goes_down_and_up_again(backend: Backend) {
     let mut reverted = 0;
     while store::raw_counts(&conn).await.is_ok() {
         assert!(reverted < 10, "reverting never removed the ledger tables");
-        gatehouse::db::migrate_down(&conn, 1)
+        gatehouse_core::db::migrate_down(&conn, 1)
             .await
             .expect("a migration reverts");
         reverted += 1;
     }
-    gatehouse::db::migrate(&conn)
+    gatehouse_core::db::migrate(&conn)
         .await
         .expect("and applies again");
     assert_eq!(store::raw_counts(&conn).await.expect("counts"), (0, 0));

@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use gatehouse::auth::{Access, KeyScopes};
 use gatehouse_compliance::Entity;
+use gatehouse_core::auth::{Access, KeyScopes};
 use gatehouse_tests::{Backend, SimApp};
 use serde_json::{Value, json};
 use synchro_sim::SimConfig;

@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use gatehouse::upstream::model::{
+use gatehouse_core::upstream::model::{
     Activity, ActivityPatch, Attachment, AttachmentParent, Attendance, Company, Docket,
     DocketAction, Equipment, Event, NewProgressEntry, NewResourceUsage, OtherResource, Person,
     ProgressEntry, Record, ResourceAssignment, ResourceUsage, UsageCode, WorkRole,
 };
-use gatehouse::upstream::profile::PaginationStyle;
-use gatehouse::upstream::tokens::ConfigTokens;
-use gatehouse::upstream::{
+use gatehouse_core::upstream::profile::PaginationStyle;
+use gatehouse_core::upstream::tokens::ConfigTokens;
+use gatehouse_core::upstream::{
     CallEvent, CallObserver, CallTag, ListQuery, UpstreamClient, UpstreamError, UpstreamProfile,
 };
 use secrecy::SecretString;
@@ -668,7 +668,7 @@ async fn writes_go_through_and_upstream_validation_comes_back_typed() {
         .expect("approve");
     assert_eq!(
         approved.status,
-        gatehouse::upstream::model::DocketStatus::Approved
+        gatehouse_core::upstream::model::DocketStatus::Approved
     );
     let error = rig
         .client

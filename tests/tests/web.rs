@@ -2,8 +2,8 @@
 //! role may see and do, the way back to a form after an expired session, the public
 //! assessment, and a request's whole life through the pages, on SQLite and PostgreSQL.
 
-use gatehouse::auth::Role;
-use gatehouse::db::entities::{access_requests, sessions};
+use gatehouse_core::auth::Role;
+use gatehouse_core::db::entities::{access_requests, sessions};
 use gatehouse_tests::web::{WebClient, ready_request_fields, request_id, with_csrf};
 use gatehouse_tests::{Backend, TestApp, TestUser, backend_tests};
 use reqwest::StatusCode;
@@ -19,7 +19,7 @@ const TOKEN: &str = "SP-tok-web-4b1d9e-never-shown-again";
 /// Every audit entry written so far: each change writes one, so an unchanged count means
 /// nothing changed.
 async fn changes(app: &TestApp) -> usize {
-    gatehouse::audit::recent(&app.app.services.db, 100_000)
+    gatehouse_core::audit::recent(&app.app.services.db, 100_000)
         .await
         .expect("audit log")
         .len()

@@ -6,9 +6,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use gatehouse::auth::Role;
 use gatehouse::documents::charts;
-use gatehouse::metering::alerts;
+use gatehouse_core::auth::Role;
+use gatehouse_core::metering::alerts;
 use gatehouse_tests::clips::{dataclips_toml, simulator};
 use gatehouse_tests::usage::{DAY, PROJECT, crafted_config, crafted_config_with, record_volume};
 use gatehouse_tests::web::{Answer, WebClient};
@@ -35,7 +35,7 @@ fn acknowledgeable(page: &Answer) -> Vec<String> {
 }
 
 async fn audit_count(app: &TestApp) -> usize {
-    gatehouse::audit::recent(&app.app.services.db, 100_000)
+    gatehouse_core::audit::recent(&app.app.services.db, 100_000)
         .await
         .expect("audit log")
         .len()
@@ -271,7 +271,7 @@ async fn a_reviewer_acknowledges_an_alert_from_the_report_page_with_the_forms_to
     assert!(after.body.contains("Alert acknowledged."));
     assert!(after.body.contains("2 not acknowledged yet."));
     assert!(!acknowledgeable(&after).contains(&id), "no button any more");
-    let history = gatehouse::audit::history(&services.db, "usage_alert", &id)
+    let history = gatehouse_core::audit::history(&services.db, "usage_alert", &id)
         .await
         .expect("audit");
     assert_eq!(history.len(), 1);
@@ -310,8 +310,8 @@ async fn wait_for_snapshot(app: &TestApp) {
 }
 
 /// The audit entries of the clip's manual refreshes.
-async fn refresh_history(app: &TestApp, project: &str) -> Vec<gatehouse::audit::AuditEntry> {
-    gatehouse::audit::history(
+async fn refresh_history(app: &TestApp, project: &str) -> Vec<gatehouse_core::audit::AuditEntry> {
+    gatehouse_core::audit::history(
         &app.app.services.db,
         "dataclip",
         &format!("{project}/{CLIP}"),

@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use crate::metering::report::UsageReport;
+use gatehouse_core::metering::report::UsageReport;
 
 /// Legend of the live part of the daily chart.
 pub const LIVE_SERIES: &str = "upstream calls (live)";

@@ -21,7 +21,7 @@ use handlebars::Handlebars;
 use rust_embed::Embed;
 use serde::Serialize;
 
-use crate::access::drafts::{
+use gatehouse_core::access::drafts::{
     DataclipsRequestContext, DraftError, DraftFormat, DraftKind, DraftMeta, DraftRenderer,
     SupportRequestContext,
 };

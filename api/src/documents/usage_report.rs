@@ -8,7 +8,7 @@ use serde::Serialize;
 use gatehouse_compliance::findings::Evidence;
 
 use super::charts::{self, Charts};
-use crate::metering::report::{
+use gatehouse_core::metering::report::{
     DayUsage, EndpointUsage, KeyUsage, OperationUsage, Totals, UsageReport,
 };
 

@@ -12,10 +12,10 @@ use super::access_types::{
 use super::accounts::{AppKeyView, AuditEntryView, CreatedAppKey};
 use super::guard::RoleGuard;
 use super::{principal, services};
-use crate::access::{Action, DraftKind, IssuedToken, StoredRequest};
-use crate::auth::Role;
 use crate::error::ApiError;
 use crate::principal::parse_id;
+use gatehouse_core::access::{Action, DraftKind, IssuedToken, StoredRequest};
+use gatehouse_core::auth::Role;
 
 /// A stored access request.
 #[derive(SimpleObject, Debug, Clone)]

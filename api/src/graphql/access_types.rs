@@ -11,16 +11,19 @@ use gatehouse_compliance::model::{EntityAccess, Mitigations, Trigger, UploadProf
 use gatehouse_compliance::{AccessRequest, Assessment};
 
 use super::types::EntityName;
-use crate::access::{Comment, RequestStatus, input};
 use crate::error::FieldError;
-use crate::vault::{Expiry, SecretKind, VaultRecord};
+use gatehouse_core::access::{Comment, RequestStatus, input};
+use gatehouse_core::vault::{Expiry, SecretKind, VaultRecord};
 
 // ---------------------------------------------------------------------------------------------
 // Enums
 
 /// Where a request is in its lifecycle.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(name = "RequestStatus", remote = "crate::access::RequestStatus")]
+#[graphql(
+    name = "RequestStatus",
+    remote = "gatehouse_core::access::RequestStatus"
+)]
 #[allow(missing_docs)]
 pub enum RequestStatusName {
     Draft,
@@ -135,7 +138,7 @@ pub enum VerdictKind {
 
 /// The format of a draft.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(name = "DraftFormat", remote = "crate::access::DraftFormat")]
+#[graphql(name = "DraftFormat", remote = "gatehouse_core::access::DraftFormat")]
 pub enum DraftFormatName {
     /// Markdown.
     Markdown,
@@ -177,7 +180,7 @@ impl TokenScope {
 
 /// What a vault record holds.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "crate::vault::SecretKind")]
+#[graphql(remote = "gatehouse_core::vault::SecretKind")]
 pub enum SecretKindName {
     /// An API token.
     Token,
@@ -187,7 +190,7 @@ pub enum SecretKindName {
 
 /// How close a secret is to expiry.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(name = "ExpiryState", remote = "crate::vault::Expiry")]
+#[graphql(name = "ExpiryState", remote = "gatehouse_core::vault::Expiry")]
 pub enum ExpiryName {
     /// No expiry date recorded.
     Unknown,
@@ -361,7 +364,7 @@ pub struct UploadsInput {
     pub max_bytes: u64,
 }
 
-// The conversion itself lives in `crate::access::input`, shared with the web forms: these
+// The conversion itself lives in `gatehouse_core::access::input`, shared with the web forms: these
 // impls only move the GraphQL shapes into it.
 
 impl From<AccessRequestInput> for input::RequestInput {

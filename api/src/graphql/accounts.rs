@@ -6,15 +6,15 @@ use chrono::{DateTime, Utc};
 use super::guard::RoleGuard;
 use super::types::{AccessLevel, EntityName};
 use super::{principal, services};
-use crate::audit::AuditEntry;
-use crate::auth::app_keys::{self, AppKeyInfo, NewAppKey};
-use crate::auth::{KeyScopes, Role, User, users};
 use crate::error::ApiError;
 use crate::principal::{Principal, parse_id};
+use gatehouse_core::audit::AuditEntry;
+use gatehouse_core::auth::app_keys::{self, AppKeyInfo, NewAppKey};
+use gatehouse_core::auth::{KeyScopes, Role, User, users};
 
 /// A user's role.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(name = "Role", remote = "crate::auth::Role")]
+#[graphql(name = "Role", remote = "gatehouse_core::auth::Role")]
 pub enum RoleName {
     /// A project contact.
     Contact,
@@ -293,8 +293,8 @@ impl AccountQuery {
     ) -> Result<Vec<AuditEntryView>> {
         let services = services(ctx)?;
         let entries = match (record_type, record_id) {
-            (Some(t), Some(id)) => crate::audit::history(&services.db, &t, &id).await,
-            (None, None) => crate::audit::recent(&services.db, limit).await,
+            (Some(t), Some(id)) => gatehouse_core::audit::history(&services.db, &t, &id).await,
+            (None, None) => gatehouse_core::audit::recent(&services.db, limit).await,
             _ => {
                 return Err(ApiError::invalid_field(
                     "recordId",

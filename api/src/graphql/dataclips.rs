@@ -13,12 +13,14 @@ use gatehouse_compliance::Entity;
 use super::guard::RoleGuard;
 use super::types::EntityName;
 use super::{principal, services};
-use crate::auth::{Access, Role};
-use crate::dataclips::analytics::{self, UsageDimension};
-use crate::dataclips::clip::{USAGES_APPROVED_CLIP, USAGES_CLIP, USAGES_SUBCONTRACTOR_CLIP};
-use crate::dataclips::{self as dc, ClipKind};
 use crate::error::ApiError;
 use crate::principal::Principal;
+use gatehouse_core::auth::{Access, Role};
+use gatehouse_core::dataclips::analytics::{self, UsageDimension};
+use gatehouse_core::dataclips::clip::{
+    USAGES_APPROVED_CLIP, USAGES_CLIP, USAGES_SUBCONTRACTOR_CLIP,
+};
+use gatehouse_core::dataclips::{self as dc, ClipKind};
 
 /// Who may read analytics about `entity` on `project_id`: reviewers and admins, and app keys
 /// whose scopes cover the project and read the entity.

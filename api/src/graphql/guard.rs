@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Guard, Result};
 
-use crate::auth::Role;
+use gatehouse_core::auth::Role;
 
 /// Lets a field resolve only for a signed-in user with at least the given role.
 #[derive(Debug, Clone, Copy)]

@@ -9,11 +9,11 @@ use gatehouse_compliance::findings::Finding;
 use super::guard::RoleGuard;
 use super::types::EntityName;
 use super::{principal, services};
-use crate::auth::Role;
 use crate::error::ApiError;
-use crate::metering::alerts::{self, Alert};
-use crate::metering::report::{self, ReportError, ReportRequest};
 use crate::principal::parse_id;
+use gatehouse_core::auth::Role;
+use gatehouse_core::metering::alerts::{self, Alert};
+use gatehouse_core::metering::report::{self, ReportError, ReportRequest};
 
 /// How much a finding matters.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -31,15 +31,15 @@ use std::sync::Arc;
 
 use axum::http::header::RETRY_AFTER;
 
-use crate::facade::RequestMeta;
-use crate::facade::responses::{Answer, Projects, ResponseCache};
 use crate::graphql::RequestContext;
 use crate::graphql::analysis::{OperationKind, analyse};
 use crate::graphql::perform::plan::plan;
 use crate::graphql::perform::{PerformRequest, prepare};
-use crate::upstream::CallTag;
 use gatehouse_compliance::Entity;
 use gatehouse_compliance::model::Access;
+use gatehouse_core::facade::RequestMeta;
+use gatehouse_core::facade::responses::{Answer, Projects, ResponseCache};
+use gatehouse_core::upstream::CallTag;
 
 /// The media type of the GraphQL-over-HTTP spec.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -338,7 +338,7 @@ async fn execute(
             (None, Some(_)) => "cache",
             (None, None) => "none",
         };
-        ledger.record_operation(crate::metering::OperationRecord {
+        ledger.record_operation(gatehouse_core::metering::OperationRecord {
             occurred_at,
             request_id: headers
                 .get("x-request-id")
@@ -521,7 +521,7 @@ async fn run(
                     .get(CSRF_HEADER)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
-                if !crate::auth::secrets::constant_time_eq(presented, csrf_token) {
+                if !gatehouse_core::auth::secrets::constant_time_eq(presented, csrf_token) {
                     return seen.refuse(
                         media,
                         ApiError::new(

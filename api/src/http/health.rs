@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
-use crate::db::{Readiness, readiness};
 use crate::error::{ApiError, ErrorCode};
+use gatehouse_core::db::{Readiness, readiness};
 
 /// `GET /healthz`: 200 while the process serves requests.
 pub async fn healthz() -> Response {

@@ -29,11 +29,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use crate::auth::throttle::Client;
 use crate::error::{ApiError, ErrorCode};
 use crate::graphql::GatehouseSchema;
 use crate::principal::Principal;
 use crate::services::Services;
+use gatehouse_core::auth::throttle::Client;
 
 /// What every handler receives.
 #[derive(Clone)]

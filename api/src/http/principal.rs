@@ -8,11 +8,11 @@ use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap};
 
-use crate::auth::User;
-use crate::auth::sessions::{self, SESSION_COOKIE};
 use crate::error::{ApiError, ErrorCode};
 use crate::principal::Principal;
 use crate::services::Services;
+use gatehouse_core::auth::User;
+use gatehouse_core::auth::sessions::{self, SESSION_COOKIE};
 
 /// Resolves the caller. A malformed, unknown, revoked or expired key is an error (a client that
 /// sends a key expects it to be used); an unknown or expired session cookie is simply anonymous.

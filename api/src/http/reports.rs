@@ -14,11 +14,11 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::principal::Resolved;
-use crate::auth::Role;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::metering::export;
-use crate::metering::report::{ReportRequest, UsageReport};
 use crate::principal::{Principal, parse_id};
+use gatehouse_core::auth::Role;
+use gatehouse_core::metering::export;
+use gatehouse_core::metering::report::{ReportRequest, UsageReport};
 
 /// The query string of the report routes, and of the web UI's usage reports form.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -47,7 +47,7 @@ fn parse_day(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> 
 
 impl ReportParams {
     /// The report asked for, or every field that is wrong (the period's length and order are
-    /// the report's own checks: see [`crate::metering::report::ReportError`]).
+    /// the report's own checks: see [`gatehouse_core::metering::report::ReportError`]).
     pub fn validate(&self) -> Result<ReportRequest, Vec<FieldError>> {
         let mut errors = Vec::new();
         let project_id = self
@@ -74,7 +74,7 @@ impl ReportParams {
             });
         match project_id {
             Some(project_id) if errors.is_empty() => {
-                let to = to.unwrap_or_else(crate::metering::store::today);
+                let to = to.unwrap_or_else(gatehouse_core::metering::store::today);
                 Ok(ReportRequest {
                     project_id: project_id.to_owned(),
                     app_key_id,

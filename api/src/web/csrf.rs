@@ -6,9 +6,9 @@
 
 use axum::http::HeaderMap;
 
-use crate::auth::secrets::{constant_time_eq, random_token};
 use crate::http::principal::cookie;
 use crate::principal::Principal;
+use gatehouse_core::auth::secrets::{constant_time_eq, random_token};
 
 /// Name of the pre-sign-in CSRF cookie.
 pub const CSRF_COOKIE: &str = "gatehouse_csrf";

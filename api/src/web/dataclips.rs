@@ -10,11 +10,11 @@ use serde::Serialize;
 use super::display::when;
 use super::page::{Caller, FormPairs, Layout, PageResult, see_other};
 use super::requests::{PageQuery, notice_text};
-use crate::audit::Actor;
-use crate::auth::Role;
-use crate::dataclips::{ClipKind, ClipStatus, DataclipError};
 use crate::error::ApiError;
 use crate::http::AppState;
+use gatehouse_core::audit::Actor;
+use gatehouse_core::auth::Role;
+use gatehouse_core::dataclips::{ClipKind, ClipStatus, DataclipError};
 
 /// A span of seconds for people: `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
 pub fn age_text(secs: u64) -> String {

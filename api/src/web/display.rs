@@ -9,10 +9,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::assessment::direction_label;
-use crate::access::{Comment, RequestStatus, StoredRequest};
-use crate::audit::AuditEntry;
-use crate::auth::AppKeyInfo;
-use crate::vault::{Expiry, SecretKind, VaultRecord};
+use gatehouse_core::access::{Comment, RequestStatus, StoredRequest};
+use gatehouse_core::audit::AuditEntry;
+use gatehouse_core::auth::AppKeyInfo;
+use gatehouse_core::vault::{Expiry, SecretKind, VaultRecord};
 
 /// A status for people.
 pub fn status_label(status: RequestStatus) -> &'static str {

@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::{csrf, stash};
-use crate::auth::{Role, User};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::AppState;
 use crate::http::principal::{Resolved, client_address};
 use crate::principal::Principal;
+use gatehouse_core::auth::{Role, User};
 
 /// The signed-in user, as views show it.
 #[derive(Debug, Clone, Serialize)]
@@ -73,8 +73,8 @@ impl From<ApiError> for PageError {
     }
 }
 
-impl From<crate::access::AccessError> for PageError {
-    fn from(error: crate::access::AccessError) -> Self {
+impl From<gatehouse_core::access::AccessError> for PageError {
+    fn from(error: gatehouse_core::access::AccessError) -> Self {
         Self::Api(error.into())
     }
 }
@@ -85,8 +85,8 @@ impl From<sea_orm::DbErr> for PageError {
     }
 }
 
-impl From<crate::vault::VaultError> for PageError {
-    fn from(error: crate::vault::VaultError) -> Self {
+impl From<gatehouse_core::vault::VaultError> for PageError {
+    fn from(error: gatehouse_core::vault::VaultError) -> Self {
         Self::Api(error.into())
     }
 }

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use super::csrf;
 use super::page::{Caller, Layout, PageResult, see_other, with_cookie};
-use crate::auth::sessions::{self, SESSION_COOKIE};
-use crate::auth::users;
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::principal::session_cookie;
 use crate::principal::Principal;
+use gatehouse_core::auth::sessions::{self, SESSION_COOKIE};
+use gatehouse_core::auth::users;
 
 #[derive(Debug, Serialize)]
 struct HomeView {}

@@ -15,13 +15,13 @@ use super::display::when;
 use super::fields::{Errors, Field};
 use super::page::{Caller, FormPairs, Layout, PageError, PageResult, see_other, urlencode};
 use super::requests::notice_text;
-use crate::auth::Role;
 use crate::documents::usage_report::{ReportView, evidence_lines};
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::reports::ReportParams;
-use crate::metering::alerts::{self, Alert};
-use crate::metering::report::{ReportError, ReportRequest};
+use gatehouse_core::auth::Role;
+use gatehouse_core::metering::alerts::{self, Alert};
+use gatehouse_core::metering::report::{ReportError, ReportRequest};
 
 /// Most alerts the page lists for a project.
 const ALERTS_SHOWN: u64 = 100;

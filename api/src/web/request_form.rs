@@ -19,11 +19,11 @@ use serde::Serialize;
 
 use super::fields::{Errors, Field, id_of};
 use super::page::FormPairs;
-use crate::access::input::{
+use crate::error::FieldError;
+use gatehouse_core::access::input::{
     ApiDocumentationInput, CommercialPermissionInput, InputLimits, MAX_WORKFLOWS_CEILING,
     ProjectContactInput, RequestInput, RequesterInput, TriggerInput, WorkflowInput, platform,
 };
-use crate::error::FieldError;
 
 const MIB: f64 = 1024.0 * 1024.0;
 /// The platforms offered as checkboxes; others are typed.

@@ -18,10 +18,12 @@ use super::fields::{Errors, Field};
 use super::page::{Caller, FormPairs, Layout, PageError, PageResult, csrf_refused, see_other};
 use super::request_form::{FormAction, RequestForm, RequestFormView};
 use super::stash;
-use crate::access::{AccessError, Action, DraftFormat, DraftKind, RequestStatus, StoredRequest};
-use crate::auth::{Role, User};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::AppState;
+use gatehouse_core::access::{
+    AccessError, Action, DraftFormat, DraftKind, RequestStatus, StoredRequest,
+};
+use gatehouse_core::auth::{Role, User};
 
 /// What the query string of a page may carry.
 #[derive(Debug, Default, Deserialize)]
@@ -806,11 +808,17 @@ impl OnRequest<'_> {
                 errors.add(field_name(&field), message);
                 (StatusCode::UNPROCESSABLE_ENTITY, None)
             }
-            Err(AccessError::Vault(crate::vault::VaultError::Invalid { field, message })) => {
+            Err(AccessError::Vault(gatehouse_core::vault::VaultError::Invalid {
+                field,
+                message,
+            })) => {
                 errors.add(field_name(field), message);
                 (StatusCode::UNPROCESSABLE_ENTITY, None)
             }
-            Err(AccessError::Key(crate::auth::app_keys::KeyError::Invalid { field, message })) => {
+            Err(AccessError::Key(gatehouse_core::auth::app_keys::KeyError::Invalid {
+                field,
+                message,
+            })) => {
                 errors.add(field_name(field), message);
                 (StatusCode::UNPROCESSABLE_ENTITY, None)
             }

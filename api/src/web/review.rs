@@ -13,11 +13,11 @@ use super::display::{RequestRow, VaultRow};
 use super::fields::Errors;
 use super::page::{Caller, FormPairs, Layout, PageError, PageResult, see_other};
 use super::requests::{CreatedKey, OnRequest, PageQuery, Posted, SmallForm, notice_text};
-use crate::access::{AccessError, Action, IssuedToken, RequestStatus};
-use crate::auth::Role;
 use crate::error::ApiError;
 use crate::http::AppState;
-use crate::vault::Expiry;
+use gatehouse_core::access::{AccessError, Action, IssuedToken, RequestStatus};
+use gatehouse_core::auth::Role;
+use gatehouse_core::vault::Expiry;
 
 fn parse_uuid(id: &str) -> Result<Uuid, PageError> {
     Uuid::parse_str(id).map_err(|_| PageError::Api(ApiError::not_found("page")))

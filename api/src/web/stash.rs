@@ -26,9 +26,9 @@ use sea_orm::{
     QueryFilter, QuerySelect,
 };
 
-use crate::auth::secrets::{random_token, sha256_hex};
-use crate::auth::throttle::StashLimits;
-use crate::db::entities::form_stashes;
+use gatehouse_core::auth::secrets::{random_token, sha256_hex};
+use gatehouse_core::auth::throttle::StashLimits;
+use gatehouse_core::db::entities::form_stashes;
 
 /// The cookie that binds a stash to the browser that made it.
 pub const COOKIE: &str = "gatehouse_restore";

@@ -8,8 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use gatehouse::auth::{Access, KeyScopes};
 use gatehouse_compliance::Entity;
+use gatehouse_core::auth::{Access, KeyScopes};
 use gatehouse_tests::{Backend, TestApp, first_error_code};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use gatehouse::auth::{Access, KeyScopes};
-use gatehouse::db::entities::ledger_operations;
 use gatehouse_compliance::Entity;
+use gatehouse_core::auth::{Access, KeyScopes};
+use gatehouse_core::db::entities::ledger_operations;
 use gatehouse_tests::{Backend, TestApp, first_error_code};
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gatehouse::auth::{Access, KeyScopes};
 use gatehouse_compliance::Entity;
+use gatehouse_core::auth::{Access, KeyScopes};
 use gatehouse_tests::{Backend, SimApp, backend_tests, first_error_code};
 use serde_json::{Value, json};
 use synchro_sim::{FaultRule, SimConfig};

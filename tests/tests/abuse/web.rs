@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use gatehouse::auth::Role;
-use gatehouse::db::entities::form_stashes;
+use gatehouse_core::auth::Role;
+use gatehouse_core::db::entities::form_stashes;
 use gatehouse_tests::web::{WebClient, ready_request_fields, with_csrf};
 use gatehouse_tests::{Backend, TestApp};
 use reqwest::StatusCode;

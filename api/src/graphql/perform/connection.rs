@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cursor::CursorScope;
 use crate::error::ApiError;
-use crate::upstream::Page;
+use gatehouse_core::upstream::Page;
 
 /// Extra fields of every connection.
 #[derive(SimpleObject, Debug, Clone, Copy, Default)]

@@ -5,7 +5,7 @@ use async_graphql::Enum;
 
 /// A project's status.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "crate::upstream::model::ProjectStatus")]
+#[graphql(remote = "gatehouse_core::upstream::model::ProjectStatus")]
 #[allow(missing_docs)]
 pub enum ProjectStatus {
     Active,
@@ -16,7 +16,7 @@ pub enum ProjectStatus {
 
 /// How an activity's progress is measured.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "crate::upstream::model::EarnedValueMethod")]
+#[graphql(remote = "gatehouse_core::upstream::model::EarnedValueMethod")]
 #[allow(missing_docs)]
 pub enum EarnedValueMethod {
     Percentage,
@@ -28,7 +28,7 @@ pub enum EarnedValueMethod {
 
 /// Kind of resource.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "crate::upstream::model::ResourceType")]
+#[graphql(remote = "gatehouse_core::upstream::model::ResourceType")]
 #[allow(missing_docs)]
 pub enum ResourceType {
     Person,
@@ -39,7 +39,7 @@ pub enum ResourceType {
 
 /// What a usage is booked against.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "crate::upstream::model::WorkReferenceType")]
+#[graphql(remote = "gatehouse_core::upstream::model::WorkReferenceType")]
 #[allow(missing_docs)]
 pub enum WorkReferenceType {
     Activity,
@@ -49,7 +49,7 @@ pub enum WorkReferenceType {
 
 /// A usage's approval state.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "crate::upstream::model::ApprovalStatus")]
+#[graphql(remote = "gatehouse_core::upstream::model::ApprovalStatus")]
 #[allow(missing_docs)]
 pub enum ApprovalStatus {
     Unapproved,
@@ -61,7 +61,7 @@ pub enum ApprovalStatus {
 
 /// A docket's state.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "crate::upstream::model::DocketStatus")]
+#[graphql(remote = "gatehouse_core::upstream::model::DocketStatus")]
 #[allow(missing_docs)]
 pub enum DocketStatus {
     Submitted,
@@ -73,7 +73,7 @@ pub enum DocketStatus {
 
 /// What an attachment hangs off.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "crate::upstream::model::AttachmentParent")]
+#[graphql(remote = "gatehouse_core::upstream::model::AttachmentParent")]
 #[allow(missing_docs)]
 pub enum AttachmentParentType {
     Activity,
@@ -83,7 +83,7 @@ pub enum AttachmentParentType {
 
 /// A docket status action.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "crate::upstream::model::DocketAction")]
+#[graphql(remote = "gatehouse_core::upstream::model::DocketAction")]
 pub enum DocketActionInput {
     /// Mark received.
     Receive,

@@ -159,7 +159,7 @@ impl UsageFilter {
             self.company_id.as_ref(),
         )?;
         if let Some(status) = self.approval_status {
-            let status: crate::upstream::model::ApprovalStatus = status.into();
+            let status: gatehouse_core::upstream::model::ApprovalStatus = status.into();
             params.push(("approval_status".to_owned(), status.as_str().to_owned()));
         }
         Ok(params)
@@ -231,7 +231,7 @@ impl DocketFilter {
             self.company_id.as_ref(),
         )?;
         if let Some(status) = self.status {
-            let status: crate::upstream::model::DocketStatus = status.into();
+            let status: gatehouse_core::upstream::model::DocketStatus = status.into();
             params.push(("approval_status".to_owned(), status.as_str().to_owned()));
         }
         Ok(params)

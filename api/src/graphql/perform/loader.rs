@@ -9,9 +9,9 @@ use async_graphql::dataloader::Loader;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::facade::loaders::{ById, ChildrenOf};
-use crate::facade::{Child, Facade, RequestMeta};
-use crate::upstream::model::Record;
+use gatehouse_core::facade::loaders::{ById, ChildrenOf};
+use gatehouse_core::facade::{Child, Facade, RequestMeta};
+use gatehouse_core::upstream::model::Record;
 
 /// The per-request loader: the facade plus the request's bookkeeping.
 #[derive(Debug, Clone)]

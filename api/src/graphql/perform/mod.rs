@@ -23,10 +23,10 @@ use gatehouse_compliance::model::Access;
 use self::connection::{Conn, Resume, from_page, page_size, resume};
 use self::nodes::ProjectNode;
 use crate::error::{ApiError, ErrorCode};
-use crate::facade::{Facade, RequestMeta};
 use crate::principal::{Principal, parse_id};
-use crate::upstream::ListQuery;
-use crate::upstream::model::Record;
+use gatehouse_core::facade::{Facade, RequestMeta};
+use gatehouse_core::upstream::ListQuery;
+use gatehouse_core::upstream::model::Record;
 use loader::PerformLoader;
 
 /// How long a DataLoader gathers keys before a batch.

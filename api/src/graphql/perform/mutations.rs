@@ -17,9 +17,9 @@ use super::nodes::{
 };
 use super::{Allowed, allow};
 use crate::error::{ApiError, ErrorCode};
-use crate::facade::writes::{self, UploadFile, WriteContext};
 use crate::principal::{Principal, parse_id};
-use crate::upstream::model as up;
+use gatehouse_core::facade::writes::{self, UploadFile, WriteContext};
+use gatehouse_core::upstream::model as up;
 
 /// A date with an optional time, as input.
 #[derive(InputObject, Debug, Clone, Copy)]

@@ -19,8 +19,8 @@ use super::inputs::{
 };
 use super::{Allowed, allow, list_connection};
 use crate::error::ApiError;
-use crate::facade::loaders::{ById, ChildrenOf};
-use crate::upstream::model as up;
+use gatehouse_core::facade::loaders::{ById, ChildrenOf};
+use gatehouse_core::upstream::model as up;
 
 fn id(uuid: Uuid) -> ID {
     ID(uuid.to_string())
@@ -39,7 +39,7 @@ async fn load_one<R: up::Record>(
         .map_err(|e| (*e).clone())
 }
 
-async fn load_children<R: crate::facade::Child>(
+async fn load_children<R: gatehouse_core::facade::Child>(
     allowed: &Allowed<'_>,
     project: &Arc<str>,
     parent: Uuid,
@@ -53,7 +53,7 @@ async fn load_children<R: crate::facade::Child>(
         .unwrap_or_default())
 }
 
-async fn children_connection<R: crate::facade::Child, N: async_graphql::OutputType>(
+async fn children_connection<R: gatehouse_core::facade::Child, N: async_graphql::OutputType>(
     ctx: &Context<'_>,
     project: &Arc<str>,
     parent: Uuid,
