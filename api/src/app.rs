@@ -276,7 +276,8 @@ fn build_facade(
     Ok(gatehouse_core::facade::Facade::new(client, cache, tokens))
 }
 
-/// Periodic clean-up: expired sessions, idle throttle state.
+/// Periodic clean-up: expired sessions, idempotency keys past their replay window, idle
+/// throttle state.
 fn spawn_housekeeping(services: &Arc<Services>) {
     let stop = services.background.shutdown_token();
     let services = Arc::clone(services);
@@ -292,6 +293,9 @@ fn spawn_housekeeping(services: &Arc<Services>) {
                     task_services.stash_limits.shrink();
                     if let Err(error) = gatehouse_core::auth::sessions::purge_expired(&task_services.db).await {
                         tracing::warn!(error.message = %error, "could not purge expired sessions");
+                    }
+                    if let Err(error) = gatehouse_core::facade::idempotency::purge_expired(&task_services.db).await {
+                        tracing::warn!(error.message = %error, "could not purge old idempotency keys");
                     }
                 }
             }

@@ -48,6 +48,7 @@ async fn serve_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Chi
     let log = std::fs::File::create(dir.join("server.log")).expect("log file");
     let mut child = tokio::process::Command::new(BIN)
         .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .envs(env.iter().copied())
         .current_dir(dir)

@@ -59,7 +59,7 @@ pub struct AuditEntry {
 }
 
 /// Appends an entry. Use the transaction of the change itself.
-pub async fn record<C: ConnectionTrait>(
+pub(crate) async fn record<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     action: &str,

@@ -10,6 +10,8 @@
 //! - [`metering`]: the usage ledger, reports, findings and alerts.
 //! - [`db`], [`audit`], [`background`], [`error`]: what they all share.
 
+#![warn(unreachable_pub)]
+
 pub mod access;
 pub mod audit;
 pub mod auth;

@@ -14,9 +14,9 @@ pub struct AccessConfig {
     /// Records per day from which a workflow is a large data requirement.
     pub large_records_per_day: u64,
     /// Bytes per day from which a workflow is a large data requirement.
-    pub large_bytes_per_day: u64,
+    pub(crate) large_bytes_per_day: u64,
     /// Size of one file from which an upload is large, in bytes.
-    pub large_payload_bytes: u64,
+    pub(crate) large_payload_bytes: u64,
     /// Records per day from which a read-only workflow is bulk reading (→ Dataclips).
     pub bulk_read_records_per_day: u64,
     /// Runs per day above which reading a heavy collection is high-frequency polling.
@@ -28,7 +28,7 @@ pub struct AccessConfig {
     /// How much one request may say (`[access.limits]`).
     pub limits: super::input::InputLimits,
     /// What one user may create per day (`[access.quotas]`).
-    pub quotas: super::Quotas,
+    pub(crate) quotas: super::Quotas,
 }
 
 impl Default for AccessConfig {

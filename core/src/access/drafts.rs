@@ -81,101 +81,101 @@ pub struct DraftMeta {
 
 /// One workflow, as the support request describes it.
 #[derive(Debug, Clone, Serialize)]
-pub struct WorkflowContext {
+pub(crate) struct WorkflowContext {
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// What it does.
-    pub description: String,
+    pub(crate) description: String,
     /// "two-way", "read from SYNCHRO Perform", ...
-    pub direction: String,
+    pub(crate) direction: String,
     /// "integration", "analytics", "reporting".
-    pub purpose: String,
+    pub(crate) purpose: String,
     /// "activities: read, create, update", one per entity.
-    pub entities: Vec<String>,
+    pub(crate) entities: Vec<String>,
     /// "daily at 02:00 UTC", or "not stated".
-    pub frequency: String,
+    pub(crate) frequency: String,
     /// "20,000", or "not stated".
-    pub records_per_run: String,
+    pub(crate) records_per_run: String,
     /// "01:00-05:00 UTC", or "none".
-    pub sync_window: String,
+    pub(crate) sync_window: String,
     /// "400 files a run, about 40.0 MiB each, at most 500.0 MiB", or "none".
-    pub uploads: String,
+    pub(crate) uploads: String,
     /// The channel Gatehouse recommends and why.
-    pub channel: String,
+    pub(crate) channel: String,
 }
 
 /// The load outline, from the assessment's estimate.
 #[derive(Debug, Clone, Serialize)]
-pub struct LoadContext {
+pub(crate) struct LoadContext {
     /// One line per workflow.
-    pub workflows: Vec<String>,
+    pub(crate) workflows: Vec<String>,
     /// Upstream calls per day, all workflows.
-    pub calls_per_day: String,
+    pub(crate) calls_per_day: String,
     /// Calls in the busiest minute (if the workflows' peaks coincide).
-    pub peak_calls_per_minute: String,
+    pub(crate) peak_calls_per_minute: String,
     /// Records read per day.
-    pub records_read_per_day: String,
+    pub(crate) records_read_per_day: String,
     /// Records written per day.
-    pub records_written_per_day: String,
+    pub(crate) records_written_per_day: String,
     /// Bytes moved per day.
-    pub bytes_per_day: String,
+    pub(crate) bytes_per_day: String,
     /// Whether every workflow gave what the estimate needs.
-    pub complete: bool,
+    pub(crate) complete: bool,
 }
 
 /// Everything the support-request templates may use. Every field is always present.
 #[derive(Debug, Clone, Serialize)]
 pub struct SupportRequestContext {
     /// Reference and date.
-    pub meta: DraftMeta,
+    pub(crate) meta: DraftMeta,
     /// The project URLs.
-    pub project_urls: Vec<String>,
+    pub(crate) project_urls: Vec<String>,
     /// "Joe Bloggs (Commercial Manager)".
-    pub project_contact: String,
+    pub(crate) project_contact: String,
     /// The contact's email, or "not given".
-    pub project_contact_email: String,
+    pub(crate) project_contact_email: String,
     /// The requester's name.
-    pub requester: String,
+    pub(crate) requester: String,
     /// The requester's email, or "not given".
-    pub requester_email: String,
+    pub(crate) requester_email: String,
     /// The organisation.
-    pub organisation: String,
+    pub(crate) organisation: String,
     /// The integration's name.
-    pub integration_name: String,
+    pub(crate) integration_name: String,
     /// The integration's purpose.
-    pub purpose: String,
+    pub(crate) purpose: String,
     /// The workflows.
-    pub workflows: Vec<WorkflowContext>,
+    pub(crate) workflows: Vec<WorkflowContext>,
     /// "Azure, ERP, SAP, JDE", or "none named".
-    pub platforms: String,
+    pub(crate) platforms: String,
     /// Interval and frequency, one line per workflow.
-    pub frequencies: Vec<String>,
+    pub(crate) frequencies: Vec<String>,
     /// The commercial-permission confirmation, as a sentence.
-    pub commercial_permission: String,
+    pub(crate) commercial_permission: String,
     /// The project-contact confirmation, as a sentence.
-    pub contact_confirmation: String,
+    pub(crate) contact_confirmation: String,
     /// The API-documentation confirmation, as a sentence.
-    pub api_documentation: String,
+    pub(crate) api_documentation: String,
     /// "read/write" or "read-only".
-    pub access_mode: String,
+    pub(crate) access_mode: String,
     /// "activities (create, update) in 'Daily schedule load'", one per written entity.
-    pub written_entities: Vec<String>,
+    pub(crate) written_entities: Vec<String>,
     /// The entities read, joined.
-    pub read_entities: String,
+    pub(crate) read_entities: String,
     /// The load outline.
-    pub load: LoadContext,
+    pub(crate) load: LoadContext,
     /// Whether any workflow is for analytics, and what that means.
-    pub analytics_statement: String,
+    pub(crate) analytics_statement: String,
     /// The mitigations declared.
-    pub mitigations: Vec<String>,
+    pub(crate) mitigations: Vec<String>,
     /// The mitigations not declared.
-    pub mitigations_missing: Vec<String>,
+    pub(crate) mitigations_missing: Vec<String>,
     /// The channel recommended for the request.
-    pub channel: String,
+    pub(crate) channel: String,
     /// The verdict, as a sentence.
-    pub verdict: String,
+    pub(crate) verdict: String,
     /// The warnings of the assessment, for the reviewer's eyes.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 fn or(value: &str, fallback: &str) -> String {
@@ -494,42 +494,42 @@ impl SupportRequestContext {
 
 /// One clip to provision.
 #[derive(Debug, Clone, Serialize)]
-pub struct ClipContext {
+pub(crate) struct ClipContext {
     /// "Resource Usages Export".
-    pub title: String,
+    pub(crate) title: String,
     /// "resource-usages-export".
-    pub slug: String,
+    pub(crate) slug: String,
     /// Whether Bentley's public catalogue lists it.
-    pub confirmed: bool,
+    pub(crate) confirmed: bool,
     /// The workflows it serves, joined.
-    pub workflows: String,
+    pub(crate) workflows: String,
 }
 
 /// Everything the Dataclips-request templates may use. Every field is always present.
 #[derive(Debug, Clone, Serialize)]
 pub struct DataclipsRequestContext {
     /// Reference and date.
-    pub meta: DraftMeta,
+    pub(crate) meta: DraftMeta,
     /// The organisation.
-    pub organisation: String,
+    pub(crate) organisation: String,
     /// The requester's name.
-    pub requester: String,
+    pub(crate) requester: String,
     /// The requester's email, or "not given".
-    pub requester_email: String,
+    pub(crate) requester_email: String,
     /// "Joe Bloggs (Commercial Manager)".
-    pub project_contact: String,
+    pub(crate) project_contact: String,
     /// The project URLs.
-    pub project_urls: Vec<String>,
+    pub(crate) project_urls: Vec<String>,
     /// The clips.
-    pub clips: Vec<ClipContext>,
+    pub(crate) clips: Vec<ClipContext>,
     /// The refresh each workflow needs, one line per workflow served by a clip.
-    pub refresh: Vec<String>,
+    pub(crate) refresh: Vec<String>,
     /// Whether any workflow needs a refresh beyond the standard cycle.
-    pub needs_faster_refresh: bool,
+    pub(crate) needs_faster_refresh: bool,
     /// The standard refresh cycle, in hours.
-    pub standard_refresh_hours: u32,
+    pub(crate) standard_refresh_hours: u32,
     /// The integration's purpose.
-    pub purpose: String,
+    pub(crate) purpose: String,
 }
 
 impl DataclipsRequestContext {

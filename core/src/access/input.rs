@@ -142,9 +142,10 @@ pub struct WorkflowInput {
     pub purpose: WorkflowPurpose,
 }
 
+#[cfg(test)]
 impl WorkflowInput {
     /// An empty workflow named `name`: reads nothing, runs never.
-    pub fn named(name: impl Into<String>) -> Self {
+    pub(crate) fn named(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
             description: String::new(),

@@ -10,7 +10,7 @@
 mod config;
 pub mod drafts;
 pub mod input;
-pub mod status;
+pub(crate) mod status;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,7 +40,7 @@ pub use drafts::{DraftFormat, DraftKind, DraftRenderer};
 pub use status::{Action, RequestStatus, Who};
 
 /// The audit record type of access requests.
-pub const RECORD_TYPE: &str = "access_request";
+pub(crate) const RECORD_TYPE: &str = "access_request";
 
 /// A stored access request.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,11 +152,11 @@ pub struct IssuedToken {
 /// flood reviewers or the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Quotas {
+pub(crate) struct Quotas {
     /// Access requests one user may create per day.
-    pub requests_per_day: u32,
+    pub(crate) requests_per_day: u32,
     /// Comments one user may post per day.
-    pub comments_per_day: u32,
+    pub(crate) comments_per_day: u32,
 }
 
 impl Default for Quotas {
@@ -198,11 +198,6 @@ impl AccessRequests {
             vault,
             keys,
         }
-    }
-
-    /// The assessment policy in force.
-    pub fn policy(&self) -> &AssessmentPolicy {
-        &self.policy
     }
 
     /// How much one request may say.
@@ -1011,7 +1006,7 @@ impl AccessRequests {
 
 /// The scopes an app key bound to `body` gets: its projects, and each entity its workflows
 /// touch, written if any workflow writes it.
-pub fn scopes_of(body: &AccessRequest) -> Result<KeyScopes, AccessError> {
+pub(crate) fn scopes_of(body: &AccessRequest) -> Result<KeyScopes, AccessError> {
     let scopes = compile_scopes(&body.project_urls, &body.workflows);
     if scopes.is_empty() {
         return Err(AccessError::WrongStatus(
@@ -1109,7 +1104,7 @@ fn to_json(body: &AccessRequest) -> Result<String, DbErr> {
 }
 
 /// The body of request `id` if it was ever approved (what its app keys were declared for).
-pub async fn approved_body<C: sea_orm::ConnectionTrait>(
+pub(crate) async fn approved_body<C: sea_orm::ConnectionTrait>(
     db: &C,
     id: Uuid,
 ) -> Result<Option<AccessRequest>, DbErr> {
@@ -1123,7 +1118,7 @@ pub async fn approved_body<C: sea_orm::ConnectionTrait>(
 }
 
 /// Every request ever approved that names `project_id`, oldest first.
-pub async fn approved_for_project<C: sea_orm::ConnectionTrait>(
+pub(crate) async fn approved_for_project<C: sea_orm::ConnectionTrait>(
     db: &C,
     project_id: &str,
 ) -> Result<Vec<AccessRequest>, DbErr> {

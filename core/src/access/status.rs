@@ -40,7 +40,7 @@ pub enum RequestStatus {
 
 impl RequestStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [RequestStatus; 10] = [
+    pub(crate) const ALL: [RequestStatus; 10] = [
         Self::Draft,
         Self::InReview,
         Self::ChangesRequested,
@@ -85,7 +85,7 @@ impl RequestStatus {
 
     /// Whether the request was approved at some point: what it declared is what usage is
     /// measured against, also after it was revoked or expired (for the period it was in use).
-    pub const fn was_approved(self) -> bool {
+    pub(crate) const fn was_approved(self) -> bool {
         self.is_granted() || matches!(self, Self::Revoked | Self::Expired)
     }
 }
@@ -145,7 +145,7 @@ pub enum Action {
 
 impl Action {
     /// The verb in audit actions (`access_request.<verb>`).
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Self::Submit => "submit",
             Self::Approve => "approve",
@@ -160,7 +160,7 @@ impl Action {
     }
 
     /// Who may take the action.
-    pub const fn who(self) -> Who {
+    pub(crate) const fn who(self) -> Who {
         match self {
             Self::Submit => Who::Owner,
             Self::Approve | Self::RequestChanges | Self::Reject => Who::OtherReviewer,
@@ -181,7 +181,7 @@ impl Action {
     }
 
     /// Whether the action needs a comment saying why.
-    pub const fn needs_comment(self) -> bool {
+    pub(crate) const fn needs_comment(self) -> bool {
         matches!(self, Self::RequestChanges | Self::Reject | Self::Revoke)
     }
 

@@ -24,7 +24,7 @@ use crate::audit::{self, Actor};
 use crate::db::entities::app_keys;
 
 /// How long a key lookup is trusted before the database is asked again.
-pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+pub(crate) const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 /// How often `last_used_at` is written for a busy key.
 const LAST_USED_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 /// Characters of the key kept in clear for display.
@@ -46,7 +46,7 @@ pub struct AppKeyInfo {
     /// Most GraphQL operations per minute, if limited.
     pub rate_per_minute: Option<i32>,
     /// Who created it.
-    pub created_by: Option<Uuid>,
+    pub(crate) created_by: Option<Uuid>,
     /// When.
     pub created_at: DateTime<Utc>,
     /// When it stops working, if ever.
@@ -140,7 +140,7 @@ pub async fn create(
 
 /// Creates a key with its audit entry on `conn`: the caller's transaction, so that a key bound
 /// to a request is made in the same transaction that checked the request.
-pub async fn create_in<C: ConnectionTrait>(
+pub(crate) async fn create_in<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
     new: NewAppKey,
@@ -235,7 +235,7 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<AppKeyInfo>, DbErr> {
 }
 
 /// The keys bound to an access request, newest first.
-pub async fn list_for_request(
+pub(crate) async fn list_for_request(
     db: &DatabaseConnection,
     request_id: Uuid,
 ) -> Result<Vec<AppKeyInfo>, DbErr> {
@@ -247,15 +247,6 @@ pub async fn list_for_request(
         .into_iter()
         .map(to_info)
         .collect()
-}
-
-/// A key by id.
-pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<AppKeyInfo>, DbErr> {
-    app_keys::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(to_info)
-        .transpose()
 }
 
 /// The key whose value is `value`, revoked or not.

@@ -1,7 +1,7 @@
 //! Who is calling: users (web sessions), app keys (programmatic clients), their roles and scopes.
 
 pub mod app_keys;
-pub mod scopes;
+pub(crate) mod scopes;
 pub mod secrets;
 pub mod sessions;
 pub mod throttle;
@@ -32,7 +32,7 @@ pub enum Role {
 
 impl Role {
     /// The role's stored name.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Self::Contact => "contact",
             Self::Reviewer => "reviewer",

@@ -36,7 +36,7 @@ fn argon2() -> Argon2<'static> {
 
 /// Hashes a password with argon2id and a random salt, in PHC string form. CPU-heavy: call it
 /// from a blocking task.
-pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+pub(crate) fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
     Ok(argon2()
         .hash_password(password.as_bytes(), &salt)?
@@ -44,7 +44,7 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
 }
 
 /// Checks a password against a PHC hash. CPU-heavy: call it from a blocking task.
-pub fn verify_password(password: &str, phc: &str) -> bool {
+pub(crate) fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
         Ok(parsed) => argon2()
             .verify_password(password.as_bytes(), &parsed)
@@ -55,7 +55,7 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 
 /// A PHC hash of a random password, used to spend the same time on unknown accounts as on
 /// known ones, so that timing does not reveal which emails have accounts.
-pub fn decoy_hash() -> &'static str {
+pub(crate) fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash_password(&random_token(16)).unwrap_or_default())
 }

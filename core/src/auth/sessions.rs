@@ -1,7 +1,7 @@
 //! Web sessions. The cookie carries a random value; the database keeps only its SHA-256, so a
 //! leaked database does not let anyone sign in. Each session has its own CSRF token.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, QueryFilter,
@@ -20,10 +20,6 @@ pub const SESSION_COOKIE: &str = "gatehouse_session";
 pub struct NewSession {
     /// The value to put in the cookie.
     pub cookie_value: String,
-    /// The session's CSRF token.
-    pub csrf_token: String,
-    /// When it expires.
-    pub expires_at: DateTime<Utc>,
 }
 
 /// A live session and its user.
@@ -55,11 +51,7 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    Ok(NewSession {
-        cookie_value,
-        csrf_token,
-        expires_at,
-    })
+    Ok(NewSession { cookie_value })
 }
 
 /// The session behind a cookie value, if it is live and its user enabled.
@@ -92,7 +84,10 @@ pub async fn destroy(db: &DatabaseConnection, cookie_value: &str) -> Result<(), 
 }
 
 /// Ends every session of a user (after a password reset).
-pub async fn destroy_all_for_user<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<(), DbErr> {
+pub(crate) async fn destroy_all_for_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> Result<(), DbErr> {
     sessions::Entity::delete_many()
         .filter(sessions::Column::UserId.eq(user_id))
         .exec(db)

@@ -14,9 +14,9 @@ use crate::audit::{self, Actor};
 use crate::db::entities::users;
 
 /// Shortest password accepted.
-pub const MIN_PASSWORD_LEN: usize = 12;
+pub(crate) const MIN_PASSWORD_LEN: usize = 12;
 /// Longest password accepted (argon2 is fed whole passwords; bound the work).
-pub const MAX_PASSWORD_LEN: usize = 1024;
+pub(crate) const MAX_PASSWORD_LEN: usize = 1024;
 
 /// Why an account operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +49,7 @@ pub enum AccountError {
 
 /// Normalises and checks an email address with the validation rules of `compliance`, then
 /// lower-cases it whole: sign-in names are case-insensitive.
-pub fn normalise_email(email: &str) -> Result<String, AccountError> {
+pub(crate) fn normalise_email(email: &str) -> Result<String, AccountError> {
     gatehouse_compliance::model::Email::parse(email)
         .map(|e| e.as_str().to_lowercase())
         .map_err(|e| AccountError::InvalidEmail(e.to_string()))
@@ -185,11 +185,6 @@ pub async fn authenticate(
         Some(row) if ok && row.disabled_at.is_none() => Ok(to_user(row)),
         _ => Err(AccountError::InvalidCredentials),
     }
-}
-
-/// A user by id.
-pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<User>, DbErr> {
-    Ok(users::Entity::find_by_id(id).one(db).await?.map(to_user))
 }
 
 /// Every user, by email.

@@ -40,13 +40,13 @@ pub struct CacheConfig {
     /// Time to live of entities without their own entry in `ttl_secs`.
     pub default_ttl_secs: u64,
     /// Time to live by entity (`activity = 120`).
-    pub ttl_secs: BTreeMap<Entity, u64>,
+    pub(crate) ttl_secs: BTreeMap<Entity, u64>,
     /// How long past its TTL an entry is still served while it is refreshed in the background.
-    pub stale_while_revalidate_secs: u64,
+    pub(crate) stale_while_revalidate_secs: u64,
     /// How long past its TTL an entry may stand in when the upstream is down.
-    pub stale_if_error_secs: u64,
+    pub(crate) stale_if_error_secs: u64,
     /// The most the whole-response cache of warm queries holds, in bytes (0 turns it off).
-    pub response_max_bytes: u64,
+    pub(crate) response_max_bytes: u64,
 }
 
 impl Default for CacheConfig {
@@ -83,18 +83,18 @@ impl CacheConfig {
 
 /// A cache key: the project (the upstream token's scope), the entity, and the canonical request.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CacheKey {
+pub(crate) struct CacheKey {
     /// The project.
-    pub project: Arc<str>,
+    pub(crate) project: Arc<str>,
     /// The entity loaded.
-    pub entity: Entity,
+    pub(crate) entity: Entity,
     /// The request, canonical (sorted filters, page size, cursor).
-    pub request: Arc<str>,
+    pub(crate) request: Arc<str>,
 }
 
 impl CacheKey {
     /// A key.
-    pub fn new(project: &str, entity: Entity, request: String) -> Self {
+    pub(crate) fn new(project: &str, entity: Entity, request: String) -> Self {
         Self {
             project: Arc::from(project),
             entity,
@@ -115,7 +115,7 @@ struct Entry {
 
 /// How a read was answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// A fresh entry.
     Hit,
     /// A stale entry, served while a refresh runs.
@@ -126,22 +126,15 @@ pub enum Outcome {
     Miss,
 }
 
-impl Outcome {
-    /// Whether the answer is past its time to live.
-    pub const fn is_stale(self) -> bool {
-        matches!(self, Self::Stale | Self::StaleIfError)
-    }
-}
-
 /// A read's answer and how it was made.
 #[derive(Debug)]
-pub struct Lookup<T> {
+pub(crate) struct Lookup<T> {
     /// The value.
-    pub value: Arc<T>,
+    pub(crate) value: Arc<T>,
     /// How it was answered.
-    pub outcome: Outcome,
+    pub(crate) outcome: Outcome,
     /// When it was fetched from the upstream.
-    pub fetched_at: DateTime<Utc>,
+    pub(crate) fetched_at: DateTime<Utc>,
 }
 
 type Flight = Shared<BoxFuture<'static, Result<Entry, Arc<UpstreamError>>>>;
@@ -196,12 +189,13 @@ impl UpstreamCache {
     }
 
     /// The settings.
-    pub fn config(&self) -> &CacheConfig {
+    pub(crate) fn config(&self) -> &CacheConfig {
         &self.inner.config
     }
 
     /// Bytes held (approximate, updated asynchronously).
-    pub fn weighted_size(&self) -> u64 {
+    #[cfg(test)]
+    fn weighted_size(&self) -> u64 {
         self.inner.entries.weighted_size()
     }
 
@@ -217,7 +211,7 @@ impl UpstreamCache {
 
     /// Reads through the cache. `fetch` returns the value and its size in bytes; it runs at
     /// most once for concurrent identical misses.
-    pub async fn get_or_fetch<T, F, Fut>(
+    pub(crate) async fn get_or_fetch<T, F, Fut>(
         &self,
         key: CacheKey,
         fetch: F,

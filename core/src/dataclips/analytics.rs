@@ -378,7 +378,7 @@ fn decode_cursor(cursor: &str, snapshot_id: i64) -> Result<String, DataclipError
 }
 
 /// The usages clip that answers, by variant.
-pub fn usages_clip(variant: Option<&str>) -> &str {
+pub(crate) fn usages_clip(variant: Option<&str>) -> &str {
     variant.unwrap_or(USAGES_CLIP)
 }
 

@@ -45,7 +45,7 @@ pub const RATES_CLIP: &str = "applicable-rates";
 
 impl ClipKind {
     /// The kind of a clip slug.
-    pub fn of(slug: &str) -> Self {
+    pub(crate) fn of(slug: &str) -> Self {
         match slug {
             USAGES_CLIP | USAGES_SUBCONTRACTOR_CLIP | USAGES_APPROVED_CLIP => Self::Usages,
             ATTENDANCE_CLIP => Self::Attendance,
@@ -56,7 +56,7 @@ impl ClipKind {
     }
 
     /// The headers a file of this kind must have.
-    pub fn headers(self) -> &'static [&'static str] {
+    pub(crate) fn headers(self) -> &'static [&'static str] {
         match self {
             Self::Usages => &USAGE_HEADERS,
             Self::Attendance => &ATTENDANCE_HEADERS,
@@ -67,7 +67,7 @@ impl ClipKind {
     }
 
     /// The table the rows go to.
-    pub fn table(self) -> DynIden {
+    pub(crate) fn table(self) -> DynIden {
         match self {
             Self::Usages => DataclipUsages::Table.into_iden(),
             Self::Attendance => DataclipAttendance::Table.into_iden(),
@@ -79,7 +79,7 @@ impl ClipKind {
 
     /// The columns written, in the order [`Layout::convert`] produces values; `snapshot_id`
     /// first.
-    pub fn columns(self) -> Vec<DynIden> {
+    pub(crate) fn columns(self) -> Vec<DynIden> {
         fn idens<T: IntoIden + Copy>(items: &[T]) -> Vec<DynIden> {
             items.iter().map(|c| c.into_iden()).collect()
         }
@@ -217,7 +217,7 @@ impl ClipKind {
 }
 
 /// Resource usages export headers.
-pub const USAGE_HEADERS: [&str; 25] = [
+pub(crate) const USAGE_HEADERS: [&str; 25] = [
     "Id",
     "Project",
     "Work Date",
@@ -246,7 +246,7 @@ pub const USAGE_HEADERS: [&str; 25] = [
 ];
 
 /// Attendance export headers.
-pub const ATTENDANCE_HEADERS: [&str; 18] = [
+pub(crate) const ATTENDANCE_HEADERS: [&str; 18] = [
     "Id",
     "Attendance Reference",
     "Person",
@@ -268,7 +268,7 @@ pub const ATTENDANCE_HEADERS: [&str; 18] = [
 ];
 
 /// Activity export headers.
-pub const ACTIVITY_HEADERS: [&str; 37] = [
+pub(crate) const ACTIVITY_HEADERS: [&str; 37] = [
     "Id",
     "Reference Code",
     "Activity Name",
@@ -309,7 +309,7 @@ pub const ACTIVITY_HEADERS: [&str; 37] = [
 ];
 
 /// Applicable rates headers.
-pub const RATE_HEADERS: [&str; 8] = [
+pub(crate) const RATE_HEADERS: [&str; 8] = [
     "Id",
     "Resource Name",
     "Resource Type",
@@ -325,7 +325,7 @@ const HOUR_UNITS: [&str; 5] = ["h", "hr", "hrs", "hour", "hours"];
 
 /// Where each needed column is in a file, from its header row.
 #[derive(Debug, Clone)]
-pub struct Layout {
+pub(crate) struct Layout {
     kind: ClipKind,
     /// Position in the file of each of `kind.headers()`.
     positions: Vec<usize>,
@@ -335,7 +335,7 @@ pub struct Layout {
 
 impl Layout {
     /// Matches a header row; `Err` names the missing columns.
-    pub fn new<'a>(
+    pub(crate) fn new<'a>(
         kind: ClipKind,
         header: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self, String> {
@@ -365,14 +365,14 @@ impl Layout {
     }
 
     /// The number of cells every row must have.
-    pub fn width(&self) -> usize {
+    pub(crate) fn width(&self) -> usize {
         self.names.len()
     }
 
     /// Converts one data row (`cells[i]` is the cell under header `i`; `None` is an empty JSON
     /// value) into the values of [`ClipKind::columns`], `snapshot_id` first. `Err` is the reason
     /// the row is bad.
-    pub fn convert(
+    pub(crate) fn convert(
         &self,
         snapshot_id: i64,
         row_number: u64,
@@ -506,7 +506,7 @@ fn double(n: f64) -> Value {
 
 /// Parses `YYYY-MM-DD` (the exports' only date form) without the generic format parser, which
 /// is slow enough to show in a million-row ingest.
-pub fn parse_date(raw: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(raw: &str) -> Option<NaiveDate> {
     let bytes = raw.as_bytes();
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
@@ -518,17 +518,17 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
 }
 
 /// A date as `YYYY-MM-DD`.
-pub fn iso_date(day: NaiveDate) -> String {
+pub(crate) fn iso_date(day: NaiveDate) -> String {
     format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
 }
 
 /// The Monday of a date's ISO week, as `YYYY-MM-DD`.
-pub fn week_of(day: NaiveDate) -> String {
+pub(crate) fn week_of(day: NaiveDate) -> String {
     iso_date(day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday())))
 }
 
 /// A date's month, as `YYYY-MM`.
-pub fn month_of(day: NaiveDate) -> String {
+pub(crate) fn month_of(day: NaiveDate) -> String {
     format!("{:04}-{:02}", day.year(), day.month())
 }
 

@@ -16,9 +16,9 @@ use super::DataclipsConfig;
 #[derive(Clone)]
 pub struct BasicCredentials {
     /// The dataclip user name.
-    pub username: String,
+    pub(crate) username: String,
     /// The password; never logged.
-    pub password: SecretString,
+    pub(crate) password: SecretString,
 }
 
 impl fmt::Debug for BasicCredentials {

@@ -15,10 +15,10 @@ use super::ClipFormat;
 use super::credentials::BasicCredentials;
 
 /// A clip body on its way in.
-pub type BodyStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+pub(crate) type BodyStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
 
 /// What a fetch got.
-pub enum Fetched {
+pub(crate) enum Fetched {
     /// The clip has not changed since the validators sent.
     NotModified,
     /// A new body.
@@ -46,15 +46,15 @@ impl std::fmt::Debug for Fetched {
 /// A fetch that got no usable answer.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
-pub struct FetchError {
+pub(crate) struct FetchError {
     /// For people and the status page.
-    pub message: String,
+    pub(crate) message: String,
     /// Whether trying again soon may help (network, 408, 429, 5xx).
-    pub transient: bool,
+    pub(crate) transient: bool,
 }
 
 /// The URL of a clip: `{base}/dataclips/{project_id}/{clip}.{ext}`.
-pub fn clip_url(
+pub(crate) fn clip_url(
     base: &str,
     project_id: &str,
     clip: &str,
@@ -76,7 +76,7 @@ pub fn clip_url(
 }
 
 /// Conditional GET of a clip.
-pub async fn fetch(
+pub(crate) async fn fetch(
     client: &reqwest::Client,
     url: url::Url,
     credentials: &BasicCredentials,

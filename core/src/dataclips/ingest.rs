@@ -22,16 +22,16 @@ use super::store::{self, RowWriter, WriteTxn};
 
 /// How rows are written.
 #[derive(Debug, Clone, Copy)]
-pub struct IngestSettings {
+pub(crate) struct IngestSettings {
     /// Rows per INSERT statement.
-    pub batch_rows: usize,
+    pub(crate) batch_rows: usize,
     /// INSERT statements per transaction.
-    pub statements_per_transaction: usize,
+    pub(crate) statements_per_transaction: usize,
 }
 
 impl IngestSettings {
     /// Settings with `batch_rows` rows per statement.
-    pub fn new(batch_rows: usize) -> Self {
+    pub(crate) fn new(batch_rows: usize) -> Self {
         Self {
             batch_rows,
             statements_per_transaction: 16,
@@ -41,7 +41,7 @@ impl IngestSettings {
 
 /// Why an ingest did not complete.
 #[derive(Debug, thiserror::Error)]
-pub enum IngestError {
+pub(crate) enum IngestError {
     /// The file was refused or cut.
     #[error(transparent)]
     Parse(#[from] ParseError),
@@ -66,7 +66,7 @@ impl Drop for AbortOnDrop {
 
 /// Parses `body` as a clip of `kind` in `format` and writes its rows under `snapshot_id`.
 /// Returns the totals of good and bad rows; the caller decides whether to swap it in.
-pub async fn ingest<S>(
+pub(crate) async fn ingest<S>(
     db: &DatabaseConnection,
     kind: ClipKind,
     format: ClipFormat,

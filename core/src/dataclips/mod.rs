@@ -24,11 +24,11 @@ pub mod analytics;
 pub mod clip;
 mod config;
 pub mod credentials;
-pub mod fetch;
-pub mod ingest;
-pub mod parse;
-pub mod schedule;
-pub mod store;
+pub(crate) mod fetch;
+pub(crate) mod ingest;
+pub(crate) mod parse;
+pub(crate) mod schedule;
+pub(crate) mod store;
 mod tables;
 
 use std::collections::{BTreeMap, HashMap};
@@ -49,10 +49,10 @@ use crate::background::Background;
 pub use config::{ClipFormat, DataclipSourceConfig, DataclipsConfig};
 
 pub use clip::ClipKind;
-pub use credentials::{BasicCredentials, ConfigCredentials, CredentialsError, DataclipCredentials};
-pub use ingest::{IngestError, IngestSettings};
+pub(crate) use credentials::{ConfigCredentials, DataclipCredentials};
+pub(crate) use ingest::{IngestError, IngestSettings};
 pub use parse::BadRow;
-pub use schedule::Trigger;
+pub(crate) use schedule::Trigger;
 pub use store::{SnapshotRow, SnapshotStatus};
 
 /// One configured clip.
@@ -252,11 +252,6 @@ impl Dataclips {
         self
     }
 
-    /// The configured clips.
-    pub fn specs(&self) -> &[ClipSpec] {
-        &self.specs
-    }
-
     fn spec(&self, project_id: &str, clip: &str) -> Result<&ClipSpec, DataclipError> {
         self.specs
             .iter()
@@ -341,7 +336,7 @@ impl Dataclips {
     /// One refresh of a clip: claim it (unless an admin's request already did), fetch with
     /// retries, ingest, swap in. Never panics on any upstream body; failures are recorded on the
     /// clip and returned.
-    pub async fn refresh(
+    pub(crate) async fn refresh(
         &self,
         spec: &ClipSpec,
         trigger: Trigger,
@@ -743,7 +738,11 @@ impl Dataclips {
     }
 
     /// The current snapshot of a clip and its freshness, or why there is none.
-    pub async fn current(&self, project_id: &str, clip: &str) -> Result<Freshness, DataclipError> {
+    pub(crate) async fn current(
+        &self,
+        project_id: &str,
+        clip: &str,
+    ) -> Result<Freshness, DataclipError> {
         let spec = self.spec(project_id, clip)?;
         let state = store::clip_row(&self.db, &spec.project_id, &spec.clip).await?;
         let snapshot = match state.current_snapshot_id {

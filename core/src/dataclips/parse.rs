@@ -22,28 +22,28 @@ pub struct BadRow {
 
 /// Rows converted and ready to insert, with the bad rows met since the last batch.
 #[derive(Debug, Default)]
-pub struct Batch {
+pub(crate) struct Batch {
     /// Converted rows, each in the order of [`ClipKind::columns`].
-    pub rows: Vec<Vec<Value>>,
+    pub(crate) rows: Vec<Vec<Value>>,
     /// Bad rows (only the first [`MAX_REPORTED_BAD_ROWS`] of a snapshot carry their reason).
-    pub bad: Vec<BadRow>,
+    pub(crate) bad: Vec<BadRow>,
 }
 
 /// What a parse saw in total.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ParseTotals {
+pub(crate) struct ParseTotals {
     /// Good rows.
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// Bad rows, all of them (the reported ones are capped).
-    pub bad_rows: u64,
+    pub(crate) bad_rows: u64,
 }
 
 /// The bad rows of one snapshot whose reason is kept; the rest are counted.
-pub const MAX_REPORTED_BAD_ROWS: usize = 1000;
+pub(crate) const MAX_REPORTED_BAD_ROWS: usize = 1000;
 
 /// Why a parse stopped before the end of the file.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum ParseError {
+pub(crate) enum ParseError {
     /// The file is not the shape the clip must have (headers, JSON structure).
     #[error("{0}")]
     Structure(String),
@@ -63,14 +63,14 @@ pub enum ParseError {
 /// A `Read` over chunks arriving on a channel; an `Err` chunk ends the read with that error,
 /// and a closed channel is the end of the body.
 #[derive(Debug)]
-pub struct ChannelReader {
+pub(crate) struct ChannelReader {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     current: Bytes,
 }
 
 impl ChannelReader {
     /// Reads what `rx` delivers. Only for blocking threads.
-    pub fn new(rx: mpsc::Receiver<io::Result<Bytes>>) -> Self {
+    pub(crate) fn new(rx: mpsc::Receiver<io::Result<Bytes>>) -> Self {
         Self {
             rx,
             current: Bytes::new(),
@@ -96,7 +96,7 @@ impl Read for ChannelReader {
 
 /// Turns rows into batches and sends them.
 #[derive(Debug)]
-pub struct RowSink {
+pub(crate) struct RowSink {
     kind: ClipKind,
     snapshot_id: i64,
     batch_rows: usize,
@@ -109,7 +109,7 @@ pub struct RowSink {
 
 impl RowSink {
     /// A sink for rows of `kind` into `snapshot_id`, `batch_rows` rows per batch.
-    pub fn new(
+    pub(crate) fn new(
         kind: ClipKind,
         snapshot_id: i64,
         batch_rows: usize,
@@ -128,7 +128,7 @@ impl RowSink {
     }
 
     /// Takes the header row.
-    pub fn header<'a>(
+    pub(crate) fn header<'a>(
         &mut self,
         names: impl IntoIterator<Item = &'a str>,
     ) -> Result<(), ParseError> {
@@ -138,7 +138,7 @@ impl RowSink {
     }
 
     /// Takes one data row.
-    pub fn row(&mut self, cells: &[Option<&str>]) -> Result<(), ParseError> {
+    pub(crate) fn row(&mut self, cells: &[Option<&str>]) -> Result<(), ParseError> {
         let Some(layout) = &self.layout else {
             return Err(ParseError::Structure("rows come before the header".into()));
         };
@@ -157,7 +157,7 @@ impl RowSink {
     }
 
     /// Counts a row that could not even be read, with the reason.
-    pub fn unreadable(&mut self, reason: String) {
+    pub(crate) fn unreadable(&mut self, reason: String) {
         self.seen += 1;
         self.bad(reason);
     }
@@ -183,7 +183,7 @@ impl RowSink {
     }
 
     /// Sends what is left and returns the totals; a file without a header is refused.
-    pub fn finish(mut self) -> Result<ParseTotals, ParseError> {
+    pub(crate) fn finish(mut self) -> Result<ParseTotals, ParseError> {
         if self.layout.is_none() {
             return Err(ParseError::Structure(
                 "the file is empty: no header row".into(),
@@ -207,7 +207,7 @@ fn cut(sink: &RowSink, error: &io::Error) -> ParseError {
 
 /// Parses a CSV body: a header row, then data rows. Rows with the wrong number of cells or
 /// unreadable bytes are bad rows; a read error is a cut.
-pub fn parse_csv(reader: impl Read, mut sink: RowSink) -> Result<ParseTotals, ParseError> {
+pub(crate) fn parse_csv(reader: impl Read, mut sink: RowSink) -> Result<ParseTotals, ParseError> {
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
@@ -266,7 +266,7 @@ pub fn parse_csv(reader: impl Read, mut sink: RowSink) -> Result<ParseTotals, Pa
 /// Parses a JSON body of Heroku's shape, `{"fields": [...], "values": [[...], ...]}` (other keys
 /// ignored; `fields` must come before `values`). Each value is a string or `null`; numbers and
 /// booleans are taken as their text. A syntax error is a structure error, a read error a cut.
-pub fn parse_json(reader: impl Read, sink: RowSink) -> Result<ParseTotals, ParseError> {
+pub(crate) fn parse_json(reader: impl Read, sink: RowSink) -> Result<ParseTotals, ParseError> {
     let mut sink = sink;
     let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
         256 * 1024,

@@ -18,7 +18,7 @@ use super::DataclipsConfig;
 
 /// What started an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
+pub(crate) enum Trigger {
     /// The clip was due.
     Scheduled,
     /// An admin asked (the claim was made when they asked).
@@ -27,7 +27,7 @@ pub enum Trigger {
 
 /// Runs a clip's schedule until `stop`: the first attempt after `first_wait`, each next one
 /// after the wait the previous attempt returned, and one at once whenever `wake` is notified.
-pub async fn run<F, Fut>(
+pub(crate) async fn run<F, Fut>(
     first_wait: Duration,
     stop: CancellationToken,
     wake: Arc<Notify>,
@@ -54,7 +54,7 @@ pub async fn run<F, Fut>(
 }
 
 /// Exponential backoff with jitter between attempts of one fetch, from the configuration.
-pub fn backoff(config: &DataclipsConfig) -> ExponentialBuilder {
+pub(crate) fn backoff(config: &DataclipsConfig) -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(config.retry_min_delay_ms))
         .with_max_delay(Duration::from_secs(config.retry_max_delay_secs.max(1)))
@@ -64,7 +64,7 @@ pub fn backoff(config: &DataclipsConfig) -> ExponentialBuilder {
 
 /// Runs `op` until it succeeds, fails for a reason `transient` says will not pass, or the
 /// attempts of `policy` are spent. Sleeps with tokio's clock.
-pub async fn with_retries<T, E, F, Fut>(
+pub(crate) async fn with_retries<T, E, F, Fut>(
     policy: ExponentialBuilder,
     op: F,
     transient: impl FnMut(&E) -> bool,

@@ -24,7 +24,7 @@ pub enum SnapshotStatus {
 
 impl SnapshotStatus {
     /// The stored name.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Self::Building => "building",
             Self::Ready => "ready",
@@ -34,7 +34,7 @@ impl SnapshotStatus {
     }
 
     /// Parses a stored name.
-    pub fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "building" => Self::Building,
             "ready" => Self::Ready,
@@ -48,11 +48,11 @@ impl SnapshotStatus {
 #[derive(Debug, Clone, Default)]
 pub struct ClipRow {
     /// The snapshot analytics read.
-    pub current_snapshot_id: Option<i64>,
+    pub(crate) current_snapshot_id: Option<i64>,
     /// The ETag of the current snapshot's response.
-    pub etag: Option<String>,
+    pub(crate) etag: Option<String>,
     /// Its `Last-Modified`.
-    pub last_modified: Option<String>,
+    pub(crate) last_modified: Option<String>,
     /// The start of the last fetch (scheduled or manual).
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// The last fetch that succeeded (a new snapshot or a 304).
@@ -73,9 +73,9 @@ pub struct SnapshotRow {
     /// Id.
     pub id: i64,
     /// Project.
-    pub project_id: String,
+    pub(crate) project_id: String,
     /// Clip slug.
-    pub clip: String,
+    pub(crate) clip: String,
     /// Status.
     pub status: SnapshotStatus,
     /// Fetch started.
@@ -103,7 +103,7 @@ fn clip_filter(project_id: &str, clip: &str) -> Expr {
 }
 
 /// Creates the clip's row if it is not there.
-pub async fn ensure_clip<C: ConnectionTrait>(
+pub(crate) async fn ensure_clip<C: ConnectionTrait>(
     db: &C,
     project_id: &str,
     clip: &str,
@@ -123,7 +123,7 @@ pub async fn ensure_clip<C: ConnectionTrait>(
 }
 
 /// The clip's state.
-pub async fn clip_row<C: ConnectionTrait>(
+pub(crate) async fn clip_row<C: ConnectionTrait>(
     db: &C,
     project_id: &str,
     clip: &str,
@@ -162,7 +162,7 @@ pub async fn clip_row<C: ConnectionTrait>(
 /// Claims the next fetch of a clip: records `now` as its last attempt, unless another attempt
 /// started less than `min_gap` ago (in this process or another instance). Returns whether the
 /// claim was granted. A manual claim also records `now` as the last manual refresh.
-pub async fn claim<C: ConnectionTrait>(
+pub(crate) async fn claim<C: ConnectionTrait>(
     db: &C,
     project_id: &str,
     clip: &str,
@@ -192,7 +192,7 @@ pub async fn claim<C: ConnectionTrait>(
 }
 
 /// Records a fetch that found the clip unchanged (304).
-pub async fn record_not_modified<C: ConnectionTrait>(
+pub(crate) async fn record_not_modified<C: ConnectionTrait>(
     db: &C,
     project_id: &str,
     clip: &str,
@@ -209,7 +209,7 @@ pub async fn record_not_modified<C: ConnectionTrait>(
 }
 
 /// Records a failed fetch on the clip (the current snapshot keeps serving).
-pub async fn record_failure<C: ConnectionTrait>(
+pub(crate) async fn record_failure<C: ConnectionTrait>(
     db: &C,
     project_id: &str,
     clip: &str,
@@ -227,7 +227,7 @@ pub async fn record_failure<C: ConnectionTrait>(
 }
 
 /// Starts a snapshot in `building` and returns its id.
-pub async fn begin_snapshot<C: ConnectionTrait>(
+pub(crate) async fn begin_snapshot<C: ConnectionTrait>(
     db: &C,
     project_id: &str,
     clip: &str,
@@ -270,7 +270,7 @@ pub async fn begin_snapshot<C: ConnectionTrait>(
 }
 
 /// Stores the reported bad rows of a snapshot.
-pub async fn insert_bad_rows<C: ConnectionTrait>(
+pub(crate) async fn insert_bad_rows<C: ConnectionTrait>(
     db: &C,
     snapshot_id: i64,
     bad: &[BadRow],
@@ -296,7 +296,7 @@ pub async fn insert_bad_rows<C: ConnectionTrait>(
 
 /// Marks a snapshot failed, deletes the rows it wrote and records the error on the clip. The
 /// clip's current snapshot is untouched, so it keeps serving.
-pub async fn fail_snapshot<C: ConnectionTrait>(
+pub(crate) async fn fail_snapshot<C: ConnectionTrait>(
     db: &C,
     kind: ClipKind,
     snapshot: &SnapshotRow,
@@ -327,20 +327,20 @@ pub async fn fail_snapshot<C: ConnectionTrait>(
 
 /// What a completed snapshot carries into the swap.
 #[derive(Debug, Clone)]
-pub struct Completed<'a> {
+pub(crate) struct Completed<'a> {
     /// Good rows.
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// Bad rows (accepted within `max_bad_rows`).
-    pub bad_rows: u64,
+    pub(crate) bad_rows: u64,
     /// The response's ETag.
-    pub etag: Option<&'a str>,
+    pub(crate) etag: Option<&'a str>,
     /// The response's Last-Modified.
-    pub last_modified: Option<&'a str>,
+    pub(crate) last_modified: Option<&'a str>,
 }
 
 /// Swaps a complete snapshot in, in one transaction: it becomes `ready` and current, the
 /// previous current one becomes `superseded`, and the clip's validators and times are updated.
-pub async fn swap_in(
+pub(crate) async fn swap_in(
     db: &sea_orm::DatabaseConnection,
     snapshot: &SnapshotRow,
     done: &Completed<'_>,
@@ -391,7 +391,7 @@ pub async fn swap_in(
 }
 
 /// Deletes the rows a snapshot wrote to its table.
-pub async fn delete_rows<C: ConnectionTrait>(
+pub(crate) async fn delete_rows<C: ConnectionTrait>(
     db: &C,
     kind: ClipKind,
     snapshot_id: i64,
@@ -435,7 +435,10 @@ fn snapshot_columns() -> [DataclipSnapshots; 10] {
 }
 
 /// One snapshot by id.
-pub async fn snapshot<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<SnapshotRow>, DbErr> {
+pub(crate) async fn snapshot<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<SnapshotRow>, DbErr> {
     let select = Query::select()
         .columns(snapshot_columns())
         .from(DataclipSnapshots::Table)
@@ -449,7 +452,7 @@ pub async fn snapshot<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<Snap
 }
 
 /// The latest snapshots of a clip, newest first.
-pub async fn snapshots<C: ConnectionTrait>(
+pub(crate) async fn snapshots<C: ConnectionTrait>(
     db: &C,
     project_id: &str,
     clip: &str,
@@ -471,7 +474,7 @@ pub async fn snapshots<C: ConnectionTrait>(
 }
 
 /// The first reported bad rows of a snapshot.
-pub async fn bad_rows<C: ConnectionTrait>(
+pub(crate) async fn bad_rows<C: ConnectionTrait>(
     db: &C,
     snapshot_id: i64,
     limit: u64,
@@ -514,7 +517,7 @@ async fn forget_snapshot<C: ConnectionTrait>(db: &C, kind: ClipKind, id: i64) ->
 /// Keeps the newest `keep` complete snapshots of a clip (the current one always among them)
 /// and the newest `keep` failed ones (for their reports); deletes the others. Returns how many
 /// were deleted.
-pub async fn prune<C: ConnectionTrait>(
+pub(crate) async fn prune<C: ConnectionTrait>(
     db: &C,
     project_id: &str,
     clip: &str,
@@ -547,7 +550,7 @@ pub async fn prune<C: ConnectionTrait>(
 
 /// After a crash or a kill: snapshots left `building` are marked failed and their rows deleted.
 /// Returns how many there were.
-pub async fn recover_interrupted<C: ConnectionTrait>(
+pub(crate) async fn recover_interrupted<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
@@ -578,7 +581,7 @@ pub async fn recover_interrupted<C: ConnectionTrait>(
 }
 
 /// The current snapshot of every clip: `(project_id, clip, snapshot)`.
-pub async fn current_snapshots<C: ConnectionTrait>(
+pub(crate) async fn current_snapshots<C: ConnectionTrait>(
     db: &C,
 ) -> Result<Vec<(String, String, SnapshotRow)>, DbErr> {
     let select = Query::select()
@@ -600,7 +603,7 @@ pub async fn current_snapshots<C: ConnectionTrait>(
     Ok(out)
 }
 
-pub use crate::db::WriteTxn;
+pub(crate) use crate::db::WriteTxn;
 
 fn sqlx_err(error: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Custom(format!("ingest write: {error}"))
@@ -627,7 +630,7 @@ macro_rules! bind_all {
 /// `rows_per_statement` rows. The SQL of each statement size is built once with sea-query and
 /// reused, so the database prepares it once.
 #[derive(Debug)]
-pub struct RowWriter {
+pub(crate) struct RowWriter {
     kind: ClipKind,
     backend: sea_orm::DbBackend,
     rows_per_statement: usize,
@@ -637,7 +640,7 @@ pub struct RowWriter {
 impl RowWriter {
     /// A writer for rows of `kind`, at most `batch_rows` per statement (fewer when the backend's
     /// limit of bound parameters requires).
-    pub fn new(kind: ClipKind, backend: sea_orm::DbBackend, batch_rows: usize) -> Self {
+    pub(crate) fn new(kind: ClipKind, backend: sea_orm::DbBackend, batch_rows: usize) -> Self {
         // SQLite binds at most 32,766 parameters per statement, PostgreSQL 65,535.
         let columns = kind.columns().len().max(1);
         let limit = match backend {
@@ -670,7 +673,11 @@ impl RowWriter {
     }
 
     /// Writes the rows in `txn`.
-    pub async fn write(&mut self, txn: &mut WriteTxn, rows: Vec<Vec<Value>>) -> Result<(), DbErr> {
+    pub(crate) async fn write(
+        &mut self,
+        txn: &mut WriteTxn,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), DbErr> {
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Value>> = rows.by_ref().take(self.rows_per_statement).collect();

@@ -6,7 +6,7 @@
 use sea_orm::DeriveIden;
 
 #[derive(DeriveIden, Clone, Copy, Debug)]
-pub enum DataclipClips {
+pub(crate) enum DataclipClips {
     Table,
     ProjectId,
     Clip,
@@ -22,7 +22,7 @@ pub enum DataclipClips {
 }
 
 #[derive(DeriveIden, Clone, Copy, Debug)]
-pub enum DataclipSnapshots {
+pub(crate) enum DataclipSnapshots {
     Table,
     Id,
     ProjectId,
@@ -39,7 +39,7 @@ pub enum DataclipSnapshots {
 }
 
 #[derive(DeriveIden, Clone, Copy, Debug)]
-pub enum DataclipBadRows {
+pub(crate) enum DataclipBadRows {
     Table,
     Id,
     SnapshotId,
@@ -48,7 +48,7 @@ pub enum DataclipBadRows {
 }
 
 #[derive(DeriveIden, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DataclipUsages {
+pub(crate) enum DataclipUsages {
     Table,
     Id,
     SnapshotId,
@@ -85,7 +85,7 @@ pub enum DataclipUsages {
 }
 
 #[derive(DeriveIden, Clone, Copy, Debug)]
-pub enum DataclipAttendance {
+pub(crate) enum DataclipAttendance {
     Table,
     Id,
     SnapshotId,
@@ -112,7 +112,7 @@ pub enum DataclipAttendance {
 }
 
 #[derive(DeriveIden, Clone, Copy, Debug)]
-pub enum DataclipActivities {
+pub(crate) enum DataclipActivities {
     Table,
     Id,
     SnapshotId,
@@ -156,7 +156,7 @@ pub enum DataclipActivities {
 }
 
 #[derive(DeriveIden, Clone, Copy, Debug)]
-pub enum DataclipRates {
+pub(crate) enum DataclipRates {
     Table,
     Id,
     SnapshotId,
@@ -171,7 +171,7 @@ pub enum DataclipRates {
 }
 
 #[derive(DeriveIden, Clone, Copy, Debug)]
-pub enum DataclipRows {
+pub(crate) enum DataclipRows {
     Table,
     Id,
     SnapshotId,

@@ -56,7 +56,7 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
 /// cannot fail with "database is locked" when another connection wrote in between (a deferred
 /// transaction cannot upgrade its read snapshot, and SQLite does not wait in that case).
 /// PostgreSQL ignores the mode.
-pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+pub(crate) async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
@@ -68,7 +68,7 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
 /// the bulk write paths (dataclip ingest, usage ledger): they bind each value by moving it,
 /// where going through the ORM would copy every string twice.
 #[derive(Debug)]
-pub enum WriteTxn {
+pub(crate) enum WriteTxn {
     /// SQLite.
     Sqlite(sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Sqlite>),
     /// PostgreSQL.
@@ -76,13 +76,13 @@ pub enum WriteTxn {
 }
 
 /// A driver error of a bulk write, as the ORM's error type.
-pub fn write_error(error: sea_orm::sqlx::Error) -> DbErr {
+pub(crate) fn write_error(error: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Custom(format!("database write: {error}"))
 }
 
 impl WriteTxn {
     /// Begins a transaction on `db`'s pool.
-    pub async fn begin(db: &DatabaseConnection) -> Result<Self, DbErr> {
+    pub(crate) async fn begin(db: &DatabaseConnection) -> Result<Self, DbErr> {
         match db.get_database_backend() {
             sea_orm::DbBackend::Sqlite => Ok(Self::Sqlite(
                 db.get_sqlite_connection_pool()
@@ -103,7 +103,7 @@ impl WriteTxn {
     }
 
     /// Commits.
-    pub async fn commit(self) -> Result<(), DbErr> {
+    pub(crate) async fn commit(self) -> Result<(), DbErr> {
         match self {
             Self::Sqlite(tx) => tx.commit().await.map_err(write_error),
             Self::Postgres(tx) => tx.commit().await.map_err(write_error),

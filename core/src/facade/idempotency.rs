@@ -27,7 +27,7 @@ use crate::error::{ErrorCode, PublicError};
 const ABANDONED_AFTER: Duration = Duration::minutes(10);
 
 /// Checks the shape of a client's key.
-pub fn validate_key(key: &str) -> Result<(), PublicError> {
+pub(crate) fn validate_key(key: &str) -> Result<(), PublicError> {
     let ok = (8..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
     if ok {
         Ok(())
@@ -72,7 +72,7 @@ fn is_definite(error: &PublicError) -> bool {
 }
 
 /// Runs `write` at most once per `(scope, key)`; see the module documentation.
-pub async fn once<T, I, F, Fut>(
+pub(crate) async fn once<T, I, F, Fut>(
     db: &DatabaseConnection,
     scope: &str,
     key: &str,
@@ -173,11 +173,73 @@ where
     result
 }
 
-/// Removes keys older than `days` (answers are replayable for that long).
-pub async fn purge_older_than(db: &DatabaseConnection, days: i64) -> Result<u64, sea_orm::DbErr> {
+/// How long a key's answer is kept for replay. A retry later than this is a new write; clients
+/// retry within minutes, and Stripe, whose header the design follows, keeps keys for a day.
+pub const KEEP_DAYS: i64 = 7;
+
+/// Removes the keys older than [`KEEP_DAYS`]; the server's housekeeping calls it.
+pub async fn purge_expired(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
     let result = idempotency_keys::Entity::delete_many()
-        .filter(idempotency_keys::Column::CreatedAt.lt(Utc::now() - Duration::days(days)))
+        .filter(idempotency_keys::Column::CreatedAt.lt(Utc::now() - Duration::days(KEEP_DAYS)))
         .exec(db)
         .await?;
     Ok(result.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+
+    use super::*;
+    use crate::db::DatabaseUrl;
+
+    async fn database() -> (tempfile::TempDir, DatabaseConnection) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("keys.db").display());
+        let db = crate::db::connect(&DatabaseUrl::new(url))
+            .await
+            .expect("database");
+        crate::db::migrate(&db).await.expect("migrations");
+        (dir, db)
+    }
+
+    async fn write(db: &DatabaseConnection, input: &str) -> Result<String, PublicError> {
+        let answer = format!("wrote {input}");
+        once(
+            db,
+            "key:1",
+            "retry-0001",
+            "updateActivity",
+            &input,
+            || async { Ok(answer) },
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn keys_are_kept_for_replay_and_purged_after_keep_days() {
+        let (_dir, db) = database().await;
+        assert_eq!(write(&db, "a").await.expect("first write"), "wrote a");
+        assert_eq!(
+            purge_expired(&db).await.expect("purge"),
+            0,
+            "a fresh key is kept"
+        );
+        let refused = write(&db, "b").await.expect_err("same key, other input");
+        assert_eq!(refused.code, ErrorCode::BadUserInput);
+
+        let row = idempotency_keys::Entity::find()
+            .one(&db)
+            .await
+            .expect("read")
+            .expect("row");
+        let mut row = row.into_active_model();
+        row.created_at = Set(Utc::now() - Duration::days(KEEP_DAYS) - Duration::minutes(1));
+        row.update(&db).await.expect("age the key");
+        assert_eq!(purge_expired(&db).await.expect("purge"), 1);
+        assert_eq!(
+            write(&db, "b").await.expect("the key is free again"),
+            "wrote b"
+        );
+    }
 }

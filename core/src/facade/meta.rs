@@ -16,7 +16,7 @@ use crate::upstream::observer::CallMeter;
 #[derive(Debug, Default)]
 pub struct RequestMeta {
     /// Carried to every upstream call this request makes (with its meter).
-    pub tag: CallTag,
+    pub(crate) tag: CallTag,
     hits: AtomicU32,
     stale: AtomicU32,
     misses: AtomicU32,
@@ -36,7 +36,7 @@ impl RequestMeta {
     }
 
     /// Records one cache read.
-    pub fn record(&self, outcome: Outcome, fetched_at: DateTime<Utc>) {
+    pub(crate) fn record(&self, outcome: Outcome, fetched_at: DateTime<Utc>) {
         let counter = match outcome {
             Outcome::Hit => &self.hits,
             Outcome::Stale | Outcome::StaleIfError => &self.stale,

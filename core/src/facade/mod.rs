@@ -5,7 +5,7 @@
 pub mod idempotency;
 pub mod limits;
 pub mod loaders;
-pub mod meta;
+pub(crate) mod meta;
 pub mod responses;
 pub mod writes;
 
@@ -252,7 +252,7 @@ impl Facade {
     }
 
     /// Drops cached entries a write to `entities` in `project_id` made stale.
-    pub fn invalidate(&self, project_id: &str, entities: &[Entity]) {
+    pub(crate) fn invalidate(&self, project_id: &str, entities: &[Entity]) {
         for entity in entities {
             self.cache.invalidate(project_id, *entity);
         }

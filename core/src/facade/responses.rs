@@ -105,7 +105,7 @@ pub struct Epochs(Vec<(Option<String>, u64)>);
 
 impl ResponseCache {
     /// A cache holding at most `max_bytes` of serialized responses.
-    pub fn new(max_bytes: u64) -> Self {
+    pub(crate) fn new(max_bytes: u64) -> Self {
         Self {
             entries: moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
@@ -177,7 +177,7 @@ impl ResponseCache {
     }
 
     /// Drops every answer that touched `project` (or every project), after a write.
-    pub fn invalidate(&self, project: &str) {
+    pub(crate) fn invalidate(&self, project: &str) {
         {
             let mut epochs = self.epochs.lock().unwrap_or_else(PoisonError::into_inner);
             *epochs.by_project.entry(project.to_owned()).or_insert(0) += 1;

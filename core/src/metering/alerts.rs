@@ -20,7 +20,7 @@ use crate::audit::{self, Actor};
 use crate::db::entities::usage_alerts;
 
 /// The code of the configured daily-volume alert.
-pub const DAILY_VOLUME_CODE: &str = "daily_volume_over_threshold";
+pub(crate) const DAILY_VOLUME_CODE: &str = "daily_volume_over_threshold";
 
 /// A stored alert.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +79,7 @@ fn severity_name(severity: Severity) -> &'static str {
 /// Stores an alert unless the same one (project, key, code, day) exists. Returns whether it
 /// was created; a created alert is logged.
 #[allow(clippy::too_many_arguments)]
-pub async fn raise<C: ConnectionTrait>(
+pub(crate) async fn raise<C: ConnectionTrait>(
     db: &C,
     day: NaiveDate,
     project_id: &str,
@@ -162,7 +162,7 @@ struct Caller {
 
 /// Evaluates `day` for every project and app key that called upstream that day, and raises
 /// the alerts due. Returns how many were created.
-pub async fn evaluate_day<C: ConnectionTrait>(
+pub(crate) async fn evaluate_day<C: ConnectionTrait>(
     db: &C,
     config: &MeteringConfig,
     declarations: &super::declared::Declarations,

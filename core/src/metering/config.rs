@@ -9,30 +9,30 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields, default)]
 pub struct MeteringConfig {
     /// Record GraphQL operations and upstream calls in the usage ledger.
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// Records waiting to be written, at most; when full, new records are dropped and counted
     /// (`ledger_records_dropped_total`), never waited for.
-    pub queue_capacity: usize,
+    pub(crate) queue_capacity: usize,
     /// Most rows the writer commits in one transaction.
-    pub batch_max_records: usize,
+    pub(crate) batch_max_records: usize,
     /// Count operations that made no upstream call and did not fail (cache answers,
     /// refusals) into one row per batch, minute, caller, operation, source and outcome,
     /// instead of a row each with its request id.
-    pub count_operations: bool,
+    pub(crate) count_operations: bool,
     /// Milliseconds between the writer's commits (sooner when the queue is half full or a
     /// flush is asked for).
-    pub flush_interval_ms: u64,
+    pub(crate) flush_interval_ms: u64,
     /// Days raw ledger records are kept; daily rollups are kept for good.
     pub raw_retention_days: u32,
     /// Seconds between runs of the rollup, retention and alert job.
-    pub rollup_interval_secs: u64,
+    pub(crate) rollup_interval_secs: u64,
     /// Upstream calls of one project in one day above which an alert is raised (0: off).
-    pub alert_daily_calls: u64,
+    pub(crate) alert_daily_calls: u64,
     /// Thresholds of the declared-versus-observed findings.
-    pub findings: FindingPolicy,
+    pub(crate) findings: FindingPolicy,
     /// What was declared to Bentley, per project (and app key), for usage that no approved
     /// access request declares (see `metering::declared`).
-    pub declarations: Vec<Declaration>,
+    pub(crate) declarations: Vec<Declaration>,
 }
 
 impl Default for MeteringConfig {
@@ -57,18 +57,18 @@ impl Default for MeteringConfig {
 #[serde(deny_unknown_fields)]
 pub struct Declaration {
     /// The project.
-    pub project_id: String,
+    pub(crate) project_id: String,
     /// The app key it applies to; absent for every key of the project.
     #[serde(default)]
-    pub app_key_id: Option<Uuid>,
+    pub(crate) app_key_id: Option<Uuid>,
     /// The declared workflows (`compliance::findings::DeclaredWorkflow`: name, direction,
     /// entities, daily_calls, peak_calls_per_minute, sync_window).
-    pub workflows: Vec<DeclaredWorkflow>,
+    pub(crate) workflows: Vec<DeclaredWorkflow>,
 }
 
 impl Declaration {
     /// The `compliance` form.
-    pub fn declared(&self) -> Declared {
+    pub(crate) fn declared(&self) -> Declared {
         Declared {
             workflows: self.workflows.clone(),
         }

@@ -44,7 +44,7 @@ impl std::fmt::Debug for Declarations {
 
 impl Declarations {
     /// Declarations from `configured` and the access requests, assessed under `policy`.
-    pub fn new(configured: &[Declaration], policy: AssessmentPolicy) -> Self {
+    pub(crate) fn new(configured: &[Declaration], policy: AssessmentPolicy) -> Self {
         Self {
             configured: configured.into(),
             policy,
@@ -63,7 +63,7 @@ impl Declarations {
     /// is bound to, if it names the project; else the key's configured declaration; else the
     /// project's. For a whole project (no key), every approved request naming it and every
     /// configured declaration of it, merged. `None` when nothing was declared.
-    pub async fn declared_for<C: ConnectionTrait>(
+    pub(crate) async fn declared_for<C: ConnectionTrait>(
         &self,
         db: &C,
         project: &str,
@@ -101,7 +101,11 @@ impl Declarations {
     /// The declared workflow an app key's calls are attributed to: the only workflow of the
     /// request it is bound to, or of its configured declaration. `None` when it declares
     /// several (the ledger cannot tell which one a call served) or none.
-    pub async fn workflow_for(&self, db: &DatabaseConnection, app_key: Uuid) -> Option<String> {
+    pub(crate) async fn workflow_for(
+        &self,
+        db: &DatabaseConnection,
+        app_key: Uuid,
+    ) -> Option<String> {
         let configured = self.configured.clone();
         let lookup = async move {
             let from_request = match request_of_key(db, app_key).await {

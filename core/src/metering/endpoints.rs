@@ -11,7 +11,7 @@ use crate::upstream::UpstreamProfile;
 /// Maps endpoint templates (`/api/v1/projects/{project_id}/resource_usages`) and methods to
 /// entities and operations.
 #[derive(Debug, Clone)]
-pub struct EndpointMap {
+pub(crate) struct EndpointMap {
     /// `{prefix}/{projects}`.
     projects: String,
     collections: HashMap<String, Entity>,
@@ -19,7 +19,7 @@ pub struct EndpointMap {
 
 impl EndpointMap {
     /// The map of a profile.
-    pub fn new(profile: &UpstreamProfile) -> Self {
+    pub(crate) fn new(profile: &UpstreamProfile) -> Self {
         let prefix = profile.api_prefix.trim_end_matches('/');
         let projects = format!("{prefix}/{}", profile.projects_path.trim_matches('/'));
         let collections = Entity::ALL
@@ -37,7 +37,7 @@ impl EndpointMap {
     }
 
     /// The entity and operation of a call, when the endpoint is one Gatehouse knows.
-    pub fn classify(&self, method: &str, endpoint: &str) -> Option<(Entity, Operation)> {
+    pub(crate) fn classify(&self, method: &str, endpoint: &str) -> Option<(Entity, Operation)> {
         let rest = endpoint.strip_prefix(&self.projects)?;
         let read_or = |write: Operation| {
             if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {

@@ -130,7 +130,7 @@ enum Message {
 
 /// Counters of the ledger, also exported to `/metrics`.
 #[derive(Debug, Default)]
-pub struct LedgerCounters {
+pub(crate) struct LedgerCounters {
     written: AtomicU64,
     dropped: AtomicU64,
 }
@@ -157,7 +157,7 @@ pub struct Ledger {
 
 impl Ledger {
     /// A ledger that records nothing (`metering.enabled = false`).
-    pub fn disabled() -> Self {
+    pub(crate) fn disabled() -> Self {
         Self {
             sender: None,
             counters: Arc::new(LedgerCounters::default()),
@@ -167,7 +167,7 @@ impl Ledger {
     }
 
     /// A ledger whose writer runs on `background`, committing to `db`.
-    pub fn start(
+    pub(crate) fn start(
         db: DatabaseConnection,
         background: &Background,
         config: &super::MeteringConfig,
@@ -634,7 +634,7 @@ const CALL_COLUMNS: [ledger_calls::Column; 26] = {
     ]
 };
 /// `YYYY-MM-DD` of an instant (UTC).
-pub fn day_of(at: DateTime<Utc>) -> String {
+pub(crate) fn day_of(at: DateTime<Utc>) -> String {
     at.date_naive().format("%Y-%m-%d").to_string()
 }
 

@@ -11,12 +11,12 @@
 
 pub mod alerts;
 mod config;
-pub mod declared;
-pub mod endpoints;
+pub(crate) mod declared;
+pub(crate) mod endpoints;
 pub mod export;
 pub mod ledger;
-pub mod observed;
-pub mod observer;
+pub(crate) mod observed;
+pub(crate) mod observer;
 pub mod report;
 pub mod store;
 

@@ -38,7 +38,7 @@ pub struct SweepLimits {
 }
 
 /// The period of whole days `from..=to`.
-pub fn period_of(from: NaiveDate, to: NaiveDate) -> Period {
+pub(crate) fn period_of(from: NaiveDate, to: NaiveDate) -> Period {
     let start = Utc.from_utc_datetime(&from.and_time(chrono::NaiveTime::MIN));
     let end = Utc.from_utc_datetime(&(to + Days::days(1)).and_time(chrono::NaiveTime::MIN));
     Period { start, end }
@@ -80,7 +80,7 @@ fn parse_pair(entity: &str, action: &str) -> Option<(Entity, Operation)> {
 }
 
 /// Builds the observed aggregate of `scope` from its per-day rows and the raw ledger.
-pub async fn observe<C: ConnectionTrait>(
+pub(crate) async fn observe<C: ConnectionTrait>(
     db: &C,
     scope: &Scope,
     rows: &[DailyRow],

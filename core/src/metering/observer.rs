@@ -8,14 +8,14 @@ use crate::upstream::{CallEvent, CallObserver};
 
 /// Hands each upstream call attempt to the ledger (never waits).
 #[derive(Debug, Clone)]
-pub struct LedgerObserver {
+pub(crate) struct LedgerObserver {
     ledger: Ledger,
     endpoints: EndpointMap,
 }
 
 impl LedgerObserver {
     /// An observer writing to `ledger`, mapping endpoints with `endpoints`.
-    pub fn new(ledger: Ledger, endpoints: EndpointMap) -> Self {
+    pub(crate) fn new(ledger: Ledger, endpoints: EndpointMap) -> Self {
         Self { ledger, endpoints }
     }
 }

@@ -16,7 +16,7 @@ use super::{MeteringConfig, declared};
 use crate::db::entities::app_keys;
 
 /// The longest period a report covers, in days.
-pub const MAX_REPORT_DAYS: i64 = 366;
+pub(crate) const MAX_REPORT_DAYS: i64 = 366;
 
 /// What a report is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub enum ReportError {
 
 impl ReportRequest {
     /// Checks the period.
-    pub fn validate(&self) -> Result<(), ReportError> {
+    pub(crate) fn validate(&self) -> Result<(), ReportError> {
         if self.to < self.from {
             return Err(ReportError::Reversed {
                 from: self.from,
@@ -101,7 +101,7 @@ pub struct UsageReport {
     pub findings: Vec<Finding>,
     /// The per-day rows behind it (the CSV export).
     #[serde(skip)]
-    pub rows: Vec<DailyRow>,
+    pub(crate) rows: Vec<DailyRow>,
 }
 
 /// Totals of a report.

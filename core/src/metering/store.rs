@@ -35,7 +35,7 @@ pub(crate) fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>)
 }
 
 /// `YYYY-MM-DD`.
-pub fn day_text(day: NaiveDate) -> String {
+pub(crate) fn day_text(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
@@ -79,53 +79,53 @@ impl Scope {
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult, serde::Serialize)]
 pub struct DailyRow {
     /// `YYYY-MM-DD`.
-    pub day: String,
+    pub(crate) day: String,
     /// The project ('' for operations that named none).
-    pub project_id: String,
+    pub(crate) project_id: String,
     /// The app key ('' for a signed-in user).
-    pub app_key_id: String,
+    pub(crate) app_key_id: String,
     /// `call` or `operation`.
-    pub kind: String,
+    pub(crate) kind: String,
     /// HTTP method (calls) or operation type (operations).
-    pub method: String,
+    pub(crate) method: String,
     /// Endpoint template (calls) or operation name (operations; '' when anonymous).
-    pub name: String,
+    pub(crate) name: String,
     /// The declared workflow the calls served ('' when none).
-    pub workflow: String,
+    pub(crate) workflow: String,
     /// The entity an endpoint serves ('' for operations or unknown endpoints).
-    pub entity: String,
+    pub(crate) entity: String,
     /// The operation an endpoint performs (`read`, `create`, ...).
-    pub action: String,
+    pub(crate) action: String,
     /// Calls or operations.
     pub count: i64,
     /// Failed calls (no response or status ≥ 400) or operations failed in execution.
-    pub errors: i64,
+    pub(crate) errors: i64,
     /// Operations refused before execution.
-    pub refused: i64,
+    pub(crate) refused: i64,
     /// 4xx responses.
-    pub status_4xx: i64,
+    pub(crate) status_4xx: i64,
     /// 429 responses.
-    pub status_429: i64,
+    pub(crate) status_429: i64,
     /// 5xx responses.
-    pub status_5xx: i64,
+    pub(crate) status_5xx: i64,
     /// 503 responses.
-    pub status_503: i64,
+    pub(crate) status_503: i64,
     /// Retries (attempts after the first).
-    pub retries: i64,
+    pub(crate) retries: i64,
     /// Request bytes.
-    pub bytes_sent: i64,
+    pub(crate) bytes_sent: i64,
     /// Response bytes.
-    pub bytes_received: i64,
+    pub(crate) bytes_received: i64,
     /// Latency (calls) or duration (operations), summed, in microseconds.
-    pub duration_us_sum: i64,
+    pub(crate) duration_us_sum: i64,
     /// Cache hits (fresh or stale) of operations.
-    pub cache_hits: i64,
+    pub(crate) cache_hits: i64,
     /// Cache misses (operations) or reads the cache could not answer (calls).
-    pub cache_misses: i64,
+    pub(crate) cache_misses: i64,
     /// Upstream calls made by operations.
-    pub upstream_calls: i64,
+    pub(crate) upstream_calls: i64,
     /// Estimated cost of operations, summed.
-    pub estimated_cost: i64,
+    pub(crate) estimated_cost: i64,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -292,12 +292,12 @@ pub async fn rollup_rows<C: ConnectionTrait>(
 }
 
 /// The first day whose raw records are still kept, `retention_days` before `today`.
-pub fn raw_cutoff(today: NaiveDate, retention_days: u32) -> NaiveDate {
+pub(crate) fn raw_cutoff(today: NaiveDate, retention_days: u32) -> NaiveDate {
     today - Days::days(i64::from(retention_days))
 }
 
 /// Per-day usage of a scope: raw records for days on or after `cutoff`, rollups before.
-pub async fn daily_rows<C: ConnectionTrait>(
+pub(crate) async fn daily_rows<C: ConnectionTrait>(
     db: &C,
     scope: &Scope,
     cutoff: NaiveDate,
@@ -386,7 +386,7 @@ struct DayText {
 }
 
 /// Days that have raw records, oldest first.
-pub async fn raw_days<C: ConnectionTrait>(db: &C) -> Result<Vec<NaiveDate>, DbErr> {
+pub(crate) async fn raw_days<C: ConnectionTrait>(db: &C) -> Result<Vec<NaiveDate>, DbErr> {
     let sql = "SELECT day FROM ledger_calls UNION SELECT day FROM ledger_operations";
     let mut days: Vec<NaiveDate> =
         DayText::find_by_statement(statement(db.get_database_backend(), sql, Vec::new()))

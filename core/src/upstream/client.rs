@@ -70,7 +70,7 @@ fn parse<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, UpstreamErro
 
 impl UpstreamClient {
     /// A client over a transport.
-    pub fn new(transport: Arc<dyn Upstream>, profile: Arc<UpstreamProfile>) -> Self {
+    pub(crate) fn new(transport: Arc<dyn Upstream>, profile: Arc<UpstreamProfile>) -> Self {
         Self { transport, profile }
     }
 
@@ -104,7 +104,7 @@ impl UpstreamClient {
     }
 
     /// The endpoint template of a project-scoped collection (`/api/v1/projects/{project_id}/activities`).
-    pub fn collection_endpoint(
+    pub(crate) fn collection_endpoint(
         &self,
         entity: gatehouse_compliance::Entity,
     ) -> Result<String, UpstreamError> {

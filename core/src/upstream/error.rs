@@ -82,7 +82,7 @@ const MAX_NAME_CHARS: usize = 64;
 /// Whether `name` is a plain machine name (`duplicate_reference_code`, `percent_complete`,
 /// `items[0].quantity`): ASCII letters, digits, `_`, `.`, `-`, `[` and `]`, starting with a
 /// letter, at most [`MAX_NAME_CHARS`] long. Anything else (free text) stays in the log.
-pub fn is_plain_name(name: &str) -> bool {
+pub(crate) fn is_plain_name(name: &str) -> bool {
     name.len() <= MAX_NAME_CHARS
         && name.starts_with(|c: char| c.is_ascii_alphabetic())
         && name
@@ -92,7 +92,7 @@ pub fn is_plain_name(name: &str) -> bool {
 
 impl UpstreamError {
     /// A short stable name for metrics and the usage ledger.
-    pub const fn kind(&self) -> &'static str {
+    pub(crate) const fn kind(&self) -> &'static str {
         match self {
             Self::NoToken { .. } => "no_token",
             Self::Unauthorized => "unauthorized",
@@ -109,7 +109,7 @@ impl UpstreamError {
     }
 
     /// Whether cached data may stand in for this failure (the upstream is down, not refusing).
-    pub const fn is_outage(&self) -> bool {
+    pub(crate) const fn is_outage(&self) -> bool {
         matches!(
             self,
             Self::Unavailable { .. }
@@ -123,7 +123,7 @@ impl UpstreamError {
     /// A malformed answer: `what` did not parse. The detail (which may quote the answer) is
     /// logged here, once, where the answer is judged; the client is told only that it was
     /// malformed.
-    pub fn malformed(what: impl Into<String>) -> Self {
+    pub(crate) fn malformed(what: impl Into<String>) -> Self {
         let what = what.into();
         tracing::warn!(upstream.problem = %what, "SYNCHRO Perform sent a malformed response");
         Self::Malformed(what)
@@ -178,7 +178,7 @@ impl From<UpstreamError> for PublicError {
 /// The field names an upstream `details` object refuses, when they are plain names: either
 /// `{"fields": {"name": "message", ...}}` or `["name", ...]`, or `{"field": "name"}` /
 /// `{"parameter": "name"}`. The upstream's per-field messages are not kept.
-pub fn refused_fields(details: &Value) -> Vec<String> {
+pub(crate) fn refused_fields(details: &Value) -> Vec<String> {
     let names: Vec<&str> = match details.get("fields") {
         Some(Value::Object(fields)) => fields.keys().map(String::as_str).collect(),
         Some(Value::Array(fields)) => fields.iter().filter_map(Value::as_str).collect(),

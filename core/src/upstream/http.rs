@@ -28,7 +28,7 @@ use crate::auth::secrets::sha256_hex;
 
 /// A request body.
 #[derive(Debug)]
-pub enum CallBody {
+pub(crate) enum CallBody {
     /// No body.
     Empty,
     /// A JSON body.
@@ -48,45 +48,43 @@ pub enum CallBody {
 
 /// One call to the upstream.
 #[derive(Debug)]
-pub struct Call {
+pub(crate) struct Call {
     /// HTTP method.
-    pub method: Method,
+    pub(crate) method: Method,
     /// The endpoint template (prefix included), e.g. `/api/v1/projects/{project_id}/activities`.
-    pub endpoint: String,
+    pub(crate) endpoint: String,
     /// The concrete path after the prefix, e.g. `/projects/3f…/activities`.
-    pub path: String,
+    pub(crate) path: String,
     /// Query parameters.
-    pub query: Vec<(String, String)>,
+    pub(crate) query: Vec<(String, String)>,
     /// The project whose token is used.
-    pub project_id: String,
+    pub(crate) project_id: String,
     /// The body.
-    pub body: CallBody,
+    pub(crate) body: CallBody,
     /// Extra headers (e.g. `Idempotency-Key`).
-    pub headers: Vec<(&'static str, String)>,
+    pub(crate) headers: Vec<(&'static str, String)>,
     /// Who and what the call serves.
-    pub tag: CallTag,
+    pub(crate) tag: CallTag,
 }
 
 /// A successful (2xx or 304) answer.
 #[derive(Debug, Clone)]
-pub struct Reply {
-    /// HTTP status.
-    pub status: StatusCode,
+pub(crate) struct Reply {
     /// Headers.
-    pub headers: HeaderMap,
+    pub(crate) headers: HeaderMap,
     /// The whole body.
-    pub body: Bytes,
+    pub(crate) body: Bytes,
 }
 
 /// What Gatehouse asks of the upstream: one call, answered or failed with a typed error.
-pub trait Upstream: Send + Sync + std::fmt::Debug {
+pub(crate) trait Upstream: Send + Sync + std::fmt::Debug {
     /// Makes the call (with the transport's retries, pacing and timeouts).
     fn call(&self, call: Call) -> BoxFuture<'_, Result<Reply, UpstreamError>>;
 }
 
 /// The reqwest transport.
 #[derive(Debug)]
-pub struct HttpUpstream {
+pub(crate) struct HttpUpstream {
     client: reqwest::Client,
     profile: Arc<UpstreamProfile>,
     tokens: Arc<dyn TokenSource>,
@@ -98,7 +96,7 @@ pub struct HttpUpstream {
 
 impl HttpUpstream {
     /// A transport for `profile`, taking tokens from `tokens` and reporting to `observer`.
-    pub fn new(
+    pub(crate) fn new(
         profile: Arc<UpstreamProfile>,
         tokens: Arc<dyn TokenSource>,
         observer: Arc<dyn CallObserver>,
@@ -276,11 +274,7 @@ impl HttpUpstream {
                 Ok((status, headers, Ok(body), received)) => {
                     observe(Some(status), None, received);
                     if status.is_success() || status == StatusCode::NOT_MODIFIED {
-                        return Ok(Reply {
-                            status,
-                            headers,
-                            body,
-                        });
+                        return Ok(Reply { headers, body });
                     }
                     let retry_after = parse_retry_after(&headers);
                     let said = upstream_said(&body, token.expose_secret());
@@ -399,7 +393,7 @@ const SAID_MAX_CHARS: usize = 300;
 /// `{"error": {"code", "message"}}` shape, else the start of the body as text. The token is
 /// replaced by `[token]` wherever the answer echoes it, control characters become spaces (one
 /// answer, one log line) and the text is cut at [`SAID_MAX_CHARS`]. `None` for an empty body.
-pub fn upstream_said(body: &[u8], token: &str) -> Option<String> {
+pub(crate) fn upstream_said(body: &[u8], token: &str) -> Option<String> {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let error = parsed.as_ref().and_then(|v| v.get("error"));
     let text = match error.and_then(|e| e.get("message")).and_then(Value::as_str) {
@@ -453,7 +447,7 @@ fn transport_error(error: &reqwest::Error, timeout: Duration) -> UpstreamError {
 }
 
 /// `Retry-After` as seconds or an HTTP date.
-pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds.min(3600)));
@@ -471,7 +465,11 @@ pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// Maps an error status and body to a typed error. Only the upstream's machine code and the
 /// names of the fields it refuses are kept, and only when they are plain names
 /// ([`super::error::is_plain_name`]); its messages and details are for the log ([`upstream_said`]).
-pub fn classify(status: StatusCode, body: &[u8], retry_after: Option<Duration>) -> UpstreamError {
+pub(crate) fn classify(
+    status: StatusCode,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> UpstreamError {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let error = parsed.as_ref().and_then(|v| v.get("error"));
     let code = error

@@ -8,9 +8,9 @@
 //! - [`observer`]: the hook every call attempt is reported to.
 //! - [`tokens`]: where a project's token comes from.
 
-pub mod client;
-pub mod error;
-pub mod http;
+pub(crate) mod client;
+pub(crate) mod error;
+pub(crate) mod http;
 pub mod model;
 pub mod observer;
 pub mod profile;

@@ -240,7 +240,7 @@ pub struct Activity {
     /// Id.
     pub id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Reference code (unique per project).
     pub reference_code: String,
     /// Name.
@@ -302,7 +302,7 @@ pub struct Event {
     /// Id.
     pub id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Reference code.
     pub reference_code: String,
     /// Name.
@@ -343,7 +343,7 @@ pub struct Person {
     /// Supervisor code.
     pub supervisor_code: Option<String>,
     /// Created.
-    pub created_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
     /// Updated.
     pub updated_at: DateTime<Utc>,
 }
@@ -355,7 +355,7 @@ pub struct Equipment {
     /// Id.
     pub id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Name.
     pub name: String,
     /// Type.
@@ -365,7 +365,7 @@ pub struct Equipment {
     /// Company.
     pub company_id: Option<Uuid>,
     /// Created.
-    pub created_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
     /// Updated.
     pub updated_at: DateTime<Utc>,
 }
@@ -377,7 +377,7 @@ pub struct OtherResource {
     /// Id.
     pub id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Name.
     pub name: String,
     /// Type (material, generic_person, generic_equipment).
@@ -385,7 +385,7 @@ pub struct OtherResource {
     /// Default unit.
     pub default_uom: Option<String>,
     /// Created.
-    pub created_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
     /// Updated.
     pub updated_at: DateTime<Utc>,
 }
@@ -397,7 +397,7 @@ pub struct ResourceAssignment {
     /// Id.
     pub id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Resource.
     pub resource_id: Uuid,
     /// Resource kind.
@@ -411,9 +411,9 @@ pub struct ResourceAssignment {
     /// To (open when absent).
     pub end_date: Option<NaiveDate>,
     /// Created.
-    pub created_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
     /// Updated.
-    pub updated_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 record!(ResourceAssignment, Entity::ResourceAssignment);
 
@@ -423,7 +423,7 @@ pub struct ResourceUsage {
     /// Id.
     pub id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Work date.
     pub work_date: NaiveDate,
     /// Resource.
@@ -472,7 +472,7 @@ pub struct Docket {
     /// Id.
     pub id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Reference.
     pub reference: String,
     /// Date.
@@ -486,7 +486,7 @@ pub struct Docket {
     /// Status.
     pub status: DocketStatus,
     /// Created.
-    pub created_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
     /// Updated.
     pub updated_at: DateTime<Utc>,
 }
@@ -498,13 +498,13 @@ pub struct Attendance {
     /// Id.
     pub id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Person.
     pub person_id: Uuid,
     /// Company.
     pub company_id: Option<Uuid>,
     /// Work role.
-    pub work_role_id: Option<Uuid>,
+    pub(crate) work_role_id: Option<Uuid>,
     /// Day.
     pub work_date: NaiveDate,
     /// Start.
@@ -522,9 +522,9 @@ pub struct Attendance {
     /// Duration, in minutes.
     pub duration_minutes: Option<u32>,
     /// Created.
-    pub created_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
     /// Updated.
-    pub updated_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 record!(Attendance, Entity::Attendance);
 
@@ -534,7 +534,7 @@ pub struct Attachment {
     /// Id.
     pub id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Parent kind.
     pub parent_type: AttachmentParent,
     /// Parent.
@@ -552,7 +552,7 @@ pub struct Attachment {
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Updated.
-    pub updated_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 record!(Attachment, Entity::Attachment);
 
@@ -562,7 +562,7 @@ pub struct ProgressEntry {
     /// Id.
     pub id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Activity.
     pub activity_id: Uuid,
     /// Date.
@@ -576,7 +576,7 @@ pub struct ProgressEntry {
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Updated.
-    pub updated_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 record!(ProgressEntry, Entity::ProgressEntry);
 
@@ -584,20 +584,20 @@ record!(ProgressEntry, Entity::ProgressEntry);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Company {
     /// Id.
-    pub id: Uuid,
+    pub(crate) id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Supplier reference.
-    pub supplier_reference: Option<String>,
+    pub(crate) supplier_reference: Option<String>,
     /// Subcontractor.
     #[serde(default)]
-    pub is_subcontractor: bool,
+    pub(crate) is_subcontractor: bool,
     /// Created.
-    pub created_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
     /// Updated.
-    pub updated_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 record!(Company, Entity::Company);
 
@@ -605,19 +605,19 @@ record!(Company, Entity::Company);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkRole {
     /// Id.
-    pub id: Uuid,
+    pub(crate) id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Category.
-    pub category: Option<String>,
+    pub(crate) category: Option<String>,
     /// Category type.
-    pub category_type: Option<String>,
+    pub(crate) category_type: Option<String>,
     /// Created.
-    pub created_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
     /// Updated.
-    pub updated_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 record!(WorkRole, Entity::WorkRole);
 
@@ -627,18 +627,18 @@ pub struct UsageCode {
     /// Id.
     pub id: Uuid,
     /// Project.
-    pub project_id: Uuid,
+    pub(crate) project_id: Uuid,
     /// Code.
-    pub code: String,
+    pub(crate) code: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Productive time.
     #[serde(default)]
-    pub productive: bool,
+    pub(crate) productive: bool,
     /// Created.
-    pub created_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
     /// Updated.
-    pub updated_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 record!(UsageCode, Entity::UsageCode);
 

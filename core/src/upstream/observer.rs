@@ -14,12 +14,12 @@ pub struct CallMeter {
 
 impl CallMeter {
     /// Attempts so far.
-    pub fn calls(&self) -> u64 {
+    pub(crate) fn calls(&self) -> u64 {
         self.calls.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Counts one attempt.
-    pub fn count(&self) {
+    pub(crate) fn count(&self) {
         self.calls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
@@ -46,30 +46,30 @@ pub struct CallTag {
 #[derive(Debug, Clone)]
 pub struct CallEvent {
     /// The project whose token was used.
-    pub project_id: String,
+    pub(crate) project_id: String,
     /// First 12 hex characters of the token's SHA-256 (never the token).
-    pub token_fingerprint: String,
+    pub(crate) token_fingerprint: String,
     /// The endpoint template, e.g. `/projects/{project_id}/activities`.
     pub endpoint: String,
     /// HTTP method.
-    pub method: String,
+    pub(crate) method: String,
     /// HTTP status, or `None` when no response arrived (timeout, connection failure).
     pub status: Option<u16>,
     /// Failure kind when the attempt failed (`timeout`, `unavailable`, ...).
     pub error: Option<&'static str>,
     /// Time the attempt took.
-    pub latency: Duration,
+    pub(crate) latency: Duration,
     /// Bytes sent in the request body.
-    pub bytes_sent: u64,
+    pub(crate) bytes_sent: u64,
     /// Bytes received in the response body.
     pub bytes_received: u64,
     /// 0 for the first attempt, 1 for the first retry, ...
     pub attempt: u32,
     /// Who and what the call serves.
-    pub tag: CallTag,
+    pub(crate) tag: CallTag,
     /// What a list call asked for (`None` for other calls): the usage ledger spots sweeps
     /// and long windows with it.
-    pub list: Option<ListShape>,
+    pub(crate) list: Option<ListShape>,
 }
 
 /// The shape of one page request of a list, without the filter values themselves.
@@ -89,7 +89,7 @@ pub struct ListShape {
 impl ListShape {
     /// The shape of a GET with `query`, if it asks for a page of a list (it carries the
     /// profile's page-size parameter).
-    pub fn of(
+    pub(crate) fn of(
         query: &[(String, String)],
         names: &super::profile::PaginationNames,
     ) -> Option<ListShape> {

@@ -27,9 +27,9 @@ pub enum PaginationStyle {
 #[serde(deny_unknown_fields, default)]
 pub struct AuthScheme {
     /// Header carrying the token.
-    pub header: String,
+    pub(crate) header: String,
     /// Text before the token in that header (`"Bearer "`; empty for a bare token).
-    pub prefix: String,
+    pub(crate) prefix: String,
 }
 
 impl Default for AuthScheme {
@@ -46,19 +46,19 @@ impl Default for AuthScheme {
 #[serde(deny_unknown_fields, default)]
 pub struct PaginationNames {
     /// Page-number style: the page parameter (from 1).
-    pub page_param: String,
+    pub(crate) page_param: String,
     /// Page-number style: the page-size parameter.
-    pub per_page_param: String,
+    pub(crate) per_page_param: String,
     /// Page-number style: the header carrying the total count.
-    pub total_header: String,
+    pub(crate) total_header: String,
     /// Continuation style: the page-size parameter.
-    pub page_size_param: String,
+    pub(crate) page_size_param: String,
     /// Continuation style: the token parameter in the next link.
-    pub continuation_param: String,
+    pub(crate) continuation_param: String,
     /// Continuation style: the field holding the records.
-    pub items_field: String,
+    pub(crate) items_field: String,
     /// Continuation style: JSON pointer to the next link.
-    pub next_pointer: String,
+    pub(crate) next_pointer: String,
 }
 
 impl Default for PaginationNames {
@@ -80,7 +80,7 @@ impl Default for PaginationNames {
 #[serde(deny_unknown_fields, default)]
 pub struct RetryPolicy {
     /// Retries after the first attempt.
-    pub max_retries: u32,
+    pub(crate) max_retries: u32,
     /// First backoff, in milliseconds (doubled each time, with jitter).
     pub initial_backoff_ms: u64,
     /// Longest single backoff, in milliseconds.
@@ -165,7 +165,7 @@ impl fmt::Debug for UpstreamProfile {
 }
 
 /// The default path segment of an entity's collection (the simulator's).
-pub const fn default_collection(entity: Entity) -> Option<&'static str> {
+pub(crate) const fn default_collection(entity: Entity) -> Option<&'static str> {
     Some(match entity {
         Entity::Activity => "activities",
         Entity::Event => "events",
@@ -222,7 +222,7 @@ impl Default for UpstreamProfile {
 impl UpstreamProfile {
     /// The path segment of an entity's collection (configured, else the default); `None` for
     /// entities that are not project-scoped collections (the project itself).
-    pub fn collection(&self, entity: Entity) -> Option<&str> {
+    pub(crate) fn collection(&self, entity: Entity) -> Option<&str> {
         self.collections
             .get(&entity)
             .map(String::as_str)

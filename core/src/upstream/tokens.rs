@@ -9,7 +9,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 /// A boxed future, for object-safe async traits.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Supplies the upstream token of a project.
 pub trait TokenSource: Send + Sync + std::fmt::Debug {

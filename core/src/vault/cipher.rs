@@ -18,7 +18,7 @@ const NONCE_LEN: usize = 12;
 /// tampered ciphertext and a ciphertext moved to another row look the same to AES-GCM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the ciphertext does not decrypt: wrong key, tampered record or record moved")]
-pub struct DecryptError;
+pub(crate) struct DecryptError;
 
 /// Why a secret could not be encrypted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -27,7 +27,7 @@ pub struct EncryptError;
 
 /// The vault's cipher. Its `Debug` never shows the key.
 #[derive(Clone)]
-pub struct Cipher {
+pub(crate) struct Cipher {
     aead: Aes256Gcm,
 }
 
@@ -39,7 +39,7 @@ impl fmt::Debug for Cipher {
 
 impl Cipher {
     /// A cipher under a 256-bit key.
-    pub fn new(key: &[u8; 32]) -> Self {
+    pub(crate) fn new(key: &[u8; 32]) -> Self {
         Self {
             aead: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)),
         }
@@ -47,7 +47,7 @@ impl Cipher {
 
     /// Encrypts `plaintext` bound to `associated_data`; returns base64 of nonce ‖ ciphertext ‖
     /// tag. (AES-GCM fails only on inputs over 64 GiB.)
-    pub fn encrypt(
+    pub(crate) fn encrypt(
         &self,
         plaintext: &[u8],
         associated_data: &[u8],
@@ -71,7 +71,11 @@ impl Cipher {
     }
 
     /// Decrypts what [`Cipher::encrypt`] made with the same associated data.
-    pub fn decrypt(&self, stored: &str, associated_data: &[u8]) -> Result<Vec<u8>, DecryptError> {
+    pub(crate) fn decrypt(
+        &self,
+        stored: &str,
+        associated_data: &[u8],
+    ) -> Result<Vec<u8>, DecryptError> {
         let bytes = STANDARD.decode(stored).map_err(|_| DecryptError)?;
         if bytes.len() < NONCE_LEN + 16 {
             return Err(DecryptError);

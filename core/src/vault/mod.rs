@@ -11,7 +11,7 @@
 //!   revokes the old one in one transaction, so readers see either the old or the new token.
 //! - Without a key the vault still reads its metadata, but refuses to store or decrypt.
 
-pub mod cipher;
+pub(crate) mod cipher;
 mod config;
 
 use std::fmt;
@@ -25,7 +25,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use uuid::Uuid;
 
-pub use cipher::{Cipher, DecryptError, EncryptError};
+pub(crate) use cipher::{Cipher, DecryptError, EncryptError};
 pub use config::{VaultConfig, VaultKey, key_bytes};
 
 use crate::audit::{self, Actor};
@@ -44,7 +44,7 @@ pub enum SecretKind {
 
 impl SecretKind {
     /// The stored name.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Self::Token => "token",
             Self::DataclipCredentials => "dataclip_credentials",
@@ -183,23 +183,23 @@ impl VaultRecord {
 
 /// A secret to record.
 #[derive(Debug)]
-pub struct NewSecret {
+pub(crate) struct NewSecret {
     /// Token or dataclip credentials.
-    pub kind: SecretKind,
+    pub(crate) kind: SecretKind,
     /// The SYNCHRO Perform project.
-    pub project_id: String,
+    pub(crate) project_id: String,
     /// The access request it is recorded for.
-    pub request_id: Option<Uuid>,
+    pub(crate) request_id: Option<Uuid>,
     /// The secret: the token, or the dataclip user's password.
-    pub secret: SecretString,
+    pub(crate) secret: SecretString,
     /// A token's scope (`read`, `read write`).
-    pub scope: Option<String>,
+    pub(crate) scope: Option<String>,
     /// A dataclip user's name.
-    pub username: Option<String>,
+    pub(crate) username: Option<String>,
     /// When Bentley issued it.
-    pub issued_on: Option<NaiveDate>,
+    pub(crate) issued_on: Option<NaiveDate>,
     /// When it expires.
-    pub expires_on: Option<NaiveDate>,
+    pub(crate) expires_on: Option<NaiveDate>,
 }
 
 /// The vault service.
@@ -216,7 +216,7 @@ fn associated_data(kind: SecretKind, id: Uuid, project_id: &str) -> Vec<u8> {
 }
 
 /// The fingerprint and last four characters of a secret.
-pub fn fingerprint(secret: &str) -> (String, String) {
+pub(crate) fn fingerprint(secret: &str) -> (String, String) {
     let digest = sha256_hex(secret);
     let chars: Vec<char> = secret.chars().collect();
     let last_four: String = chars[chars.len().saturating_sub(4)..].iter().collect();
@@ -249,13 +249,13 @@ impl Vault {
 
     /// Fails with [`VaultError::NoKey`] when no key is configured: call it before starting a
     /// change that will record a secret.
-    pub fn require_key(&self) -> Result<(), VaultError> {
+    pub(crate) fn require_key(&self) -> Result<(), VaultError> {
         self.cipher.as_ref().map(|_| ()).ok_or(VaultError::NoKey)
     }
 
     /// Records a secret on `conn` (the caller's transaction), with its audit entry. An earlier
     /// current record of the same kind and project is revoked in the same transaction.
-    pub async fn record_in<C: ConnectionTrait>(
+    pub(crate) async fn record_in<C: ConnectionTrait>(
         &self,
         conn: &C,
         actor: &Actor,
@@ -365,7 +365,7 @@ impl Vault {
 
     /// Revokes every current record of a request, on `conn` (the transaction that revokes the
     /// request).
-    pub async fn revoke_for_request_in<C: ConnectionTrait>(
+    pub(crate) async fn revoke_for_request_in<C: ConnectionTrait>(
         &self,
         conn: &C,
         request_id: Uuid,
@@ -383,7 +383,7 @@ impl Vault {
     }
 
     /// The records of a request, newest first.
-    pub async fn records_for_request(
+    pub(crate) async fn records_for_request(
         &self,
         request_id: Uuid,
     ) -> Result<Vec<VaultRecord>, VaultError> {
@@ -419,7 +419,7 @@ impl Vault {
     }
 
     /// The current dataclip user and password of a project, decrypted.
-    pub async fn current_dataclip_credentials(
+    pub(crate) async fn current_dataclip_credentials(
         &self,
         project_id: &str,
     ) -> Result<Option<(String, SecretString)>, VaultError> {
