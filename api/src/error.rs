@@ -244,7 +244,7 @@ impl From<DataclipError> for ApiError {
             DataclipError::RefreshTooSoon {
                 retry_after_secs, ..
             } => ApiError::new(ErrorCode::RateLimited, error.to_string())
-                .with_details(json!({ "retryAfterSecs": retry_after_secs })),
+                .with_details(json!({ "retryAfterSeconds": retry_after_secs })),
             DataclipError::InvalidCursor(_) => ApiError::invalid_field("after", error.to_string()),
             DataclipError::Db(db) => ApiError::internal("dataclips", db),
         }

@@ -404,6 +404,12 @@ async fn a_refresh_inside_the_floor_is_refused_beside_its_clip(backend: Backend)
     let csrf = admin.csrf("/dataclips").await;
     let refused = refresh(&admin, &csrf, &project, CLIP).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = refused.headers["retry-after"]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
     assert!(refused.body.contains("role=\"alert\""), "{}", refused.body);
     assert!(refused.body.contains("was not refreshed"));
     assert!(refused.body.contains("try again in"));

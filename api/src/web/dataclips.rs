@@ -4,7 +4,7 @@
 //! held to `dataclips.manual_refresh_floor_secs`).
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
 use super::display::when;
@@ -130,17 +130,25 @@ pub async fn refresh(State(state): State<AppState>, caller: Caller, form: FormPa
         .await
     {
         Ok(_) => Ok(see_other("/dataclips?notice=refresh_requested", None)),
-        Err(error @ DataclipError::RefreshTooSoon { .. }) => {
+        Err(
+            error @ DataclipError::RefreshTooSoon {
+                retry_after_secs, ..
+            },
+        ) => {
             let message = format!("{clip} of project {project} was not refreshed: {error}.");
             let layout = caller.layout("Dataclips");
-            render(
+            let mut page = render(
                 &state,
                 &caller,
                 layout,
                 StatusCode::TOO_MANY_REQUESTS,
                 Some((project, clip, message)),
             )
-            .await
+            .await?;
+            // A 429 says when to come back, as the API's do.
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            Ok(page)
         }
         Err(error) => Err(ApiError::from(error).into()),
     }
