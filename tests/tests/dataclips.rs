@@ -12,8 +12,10 @@ use gatehouse_core::audit::Actor;
 use gatehouse_core::auth::{Access, KeyScopes, Role};
 use gatehouse_core::dataclips::analytics::UsageFilter;
 use gatehouse_core::dataclips::{ClipStatus, SnapshotStatus};
+use gatehouse_core::db::entities::ledger_operations;
 use gatehouse_tests::clips::{dataclips_toml, simulator};
 use gatehouse_tests::{Backend, TestApp, backend_tests, first_error_code};
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use synchro_sim::{FaultRule, MalformedKind, SimConfig, SimHandle};
 use uuid::Uuid;
@@ -339,6 +341,21 @@ async fn every_known_clip_answers_its_analytics_field_from_its_snapshot(backend:
     assert_eq!(a["activityProgress"]["actualsFreshness"]["source"], USAGES);
     assert_eq!(a["activityProgress"]["pageInfo"]["hasNextPage"], true);
     assert_eq!(a["currentRates"]["freshness"]["source"], "applicable-rates");
+    // The operation says where its answer came from, to the client and in the usage ledger.
+    let gatehouse = &body["extensions"]["gatehouse"];
+    assert_eq!(gatehouse["source"], "dataclip", "{body}");
+    assert_eq!(gatehouse["upstreamCalls"], 0, "{body}");
+    assert!(gatehouse["dataAgeSeconds"].is_i64(), "{body}");
+    let services = &app.app.services;
+    services.metering.ledger.flush().await;
+    let sources: Vec<String> = ledger_operations::Entity::find()
+        .all(&services.db)
+        .await
+        .expect("ledger")
+        .into_iter()
+        .map(|o| o.source)
+        .collect();
+    assert_eq!(sources, ["dataclip"], "{sources:?}");
 
     // The next page follows on from the cursor.
     let cursor = a["activityProgress"]["pageInfo"]["endCursor"].clone();

@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use gatehouse_compliance::Entity;
 
 use super::guard::RoleGuard;
+use super::perform::PerformRequest;
 use super::types::EntityName;
 use super::{principal, services};
 use crate::error::ApiError;
@@ -661,7 +662,7 @@ impl Analytics {
             groups: totals.groups.into_iter().map(Into::into).collect(),
             truncated: totals.truncated,
             total: totals.total.into(),
-            freshness: totals.freshness.into(),
+            freshness: from_snapshot(ctx, totals.freshness),
         })
     }
 
@@ -696,7 +697,7 @@ impl Analytics {
                 has_next_page: page.next_cursor.is_some(),
                 end_cursor: page.next_cursor.map(|c| cursors.seal(c.as_bytes())),
             },
-            freshness: page.freshness.into(),
+            freshness: from_snapshot(ctx, page.freshness),
         })
     }
 
@@ -734,7 +735,7 @@ impl Analytics {
                 })
                 .collect(),
             truncated,
-            freshness: freshness.into(),
+            freshness: from_snapshot(ctx, freshness),
         })
     }
 
@@ -770,8 +771,8 @@ impl Analytics {
                 has_next_page: page.next_cursor.is_some(),
                 end_cursor: page.next_cursor.map(|c| cursors.seal(c.as_bytes())),
             },
-            freshness: page.freshness.into(),
-            actuals_freshness: page.actuals_freshness.map(Into::into),
+            freshness: from_snapshot(ctx, page.freshness),
+            actuals_freshness: page.actuals_freshness.map(|f| from_snapshot(ctx, f)),
         })
     }
 
@@ -817,9 +818,18 @@ impl Analytics {
                 })
                 .collect(),
             truncated: rates.truncated,
-            freshness: rates.freshness.into(),
+            freshness: from_snapshot(ctx, rates.freshness),
         })
     }
+}
+
+/// The freshness of an answer from a snapshot, noted on the request's meta so that the usage
+/// ledger and `extensions.gatehouse` say the answer came from a dataclip, and how old it is.
+fn from_snapshot(ctx: &Context<'_>, freshness: dc::Freshness) -> Freshness {
+    if let Ok(request) = ctx.data::<PerformRequest>() {
+        request.meta.record_dataclip(freshness.refreshed_at);
+    }
+    freshness.into()
 }
 
 /// A snapshot's state.
