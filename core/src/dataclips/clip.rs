@@ -1,16 +1,21 @@
 //! The clips Gatehouse knows, their columns, and how one row of a clip becomes one row of a
 //! snapshot table.
 //!
-//! A clip's header row is matched by name (order does not matter, extra columns are ignored);
-//! a missing column refuses the whole file. Each data row is then converted cell by cell: a
-//! value that does not parse (a date, a number, Yes/No) makes the row *bad*, with its reason.
+//! A clip's header row is matched by name against the names its row struct reads (`rows.rs`;
+//! order and case do not matter, extra columns are ignored); a missing column refuses the whole
+//! file. Each data row is then read into that struct by name: a value that does not parse (a
+//! date, a number, Yes/No) makes the row *bad*, with the column and the value.
 //! Dates stay ISO text, and the week (its Monday) and month (`YYYY-MM`) are computed here, so
 //! that grouping by period is a plain `GROUP BY` on every backend.
 
 use chrono::{Datelike, NaiveDate};
 use gatehouse_compliance::Entity;
 use sea_orm::sea_query::{DynIden, IntoIden, Value};
+use serde::Deserialize;
 
+use super::rows::{
+    ActivityRow, AttendanceRow, RateRow, RowDeserializer, RowError, UsageRow, fields_of,
+};
 use super::tables::{
     DataclipActivities, DataclipAttendance, DataclipRates, DataclipRows, DataclipUsages,
 };
@@ -55,13 +60,13 @@ impl ClipKind {
         }
     }
 
-    /// The headers a file of this kind must have.
+    /// The headers a file of this kind must have: the names its row struct reads.
     pub(crate) fn headers(self) -> &'static [&'static str] {
         match self {
-            Self::Usages => &USAGE_HEADERS,
-            Self::Attendance => &ATTENDANCE_HEADERS,
-            Self::Activities => &ACTIVITY_HEADERS,
-            Self::Rates => &RATE_HEADERS,
+            Self::Usages => fields_of::<UsageRow<'_>>(),
+            Self::Attendance => fields_of::<AttendanceRow<'_>>(),
+            Self::Activities => fields_of::<ActivityRow<'_>>(),
+            Self::Rates => fields_of::<RateRow<'_>>(),
             Self::Generic => &[],
         }
     }
@@ -216,110 +221,6 @@ impl ClipKind {
     }
 }
 
-/// Resource usages export headers.
-pub(crate) const USAGE_HEADERS: [&str; 25] = [
-    "Id",
-    "Project",
-    "Work Date",
-    "Resource Role",
-    "Work Role Category",
-    "Company",
-    "Resource Type",
-    "Resource Name",
-    "Resource Identifier",
-    "Work Reference Type",
-    "Work Reference Code",
-    "Work Reference Name",
-    "Discipline",
-    "Location",
-    "Job Number",
-    "Cost Code",
-    "Usage Code",
-    "Docket",
-    "Start Time",
-    "End Time",
-    "Break Duration",
-    "Quantity",
-    "Unit of Measure",
-    "Rate Code",
-    "Approval Status",
-];
-
-/// Attendance export headers.
-pub(crate) const ATTENDANCE_HEADERS: [&str; 18] = [
-    "Id",
-    "Attendance Reference",
-    "Person",
-    "Company",
-    "Work Role",
-    "Supervisor",
-    "Start Date",
-    "Start Time",
-    "Start Area",
-    "Start Location Latitude",
-    "Start Location Longitude",
-    "End Date",
-    "End Time",
-    "End Area",
-    "End Location Latitude",
-    "End Location Longitude",
-    "Time Zone",
-    "Duration",
-];
-
-/// Activity export headers.
-pub(crate) const ACTIVITY_HEADERS: [&str; 37] = [
-    "Id",
-    "Reference Code",
-    "Activity Name",
-    "WBS Code",
-    "Quantity UOM",
-    "Work Category",
-    "Discipline",
-    "Location",
-    "Job Number",
-    "Cost Code",
-    "Original Budget Labour",
-    "Original Budget Quantity",
-    "Original Budget Cost",
-    "Revised Budget Labour",
-    "Revised Budget Quantity",
-    "Revised Budget Cost",
-    "Current Estimate Labour",
-    "Current Estimate Quantity",
-    "Current Estimate Cost",
-    "Original Start",
-    "Original Finish",
-    "Revised Start",
-    "Revised Finish",
-    "Planned Start",
-    "Planned Finish",
-    "Actual Start",
-    "Actual Finish",
-    "Expected Start",
-    "Expected Finish",
-    "Float",
-    "Earned Value Method",
-    "Percent Complete",
-    "Exclude From Mobile",
-    "Bookable For All",
-    "Non Bookable",
-    "Tags",
-    "Updated At",
-];
-
-/// Applicable rates headers.
-pub(crate) const RATE_HEADERS: [&str; 8] = [
-    "Id",
-    "Resource Name",
-    "Resource Type",
-    "Rate Code",
-    "Rate",
-    "Unit of Measure",
-    "Effective From",
-    "Effective To",
-];
-
 /// Units of measure that mean hours: a person's usage in one of them is labour.
 const HOUR_UNITS: [&str; 5] = ["h", "hr", "hrs", "hour", "hours"];
 
@@ -327,7 +228,9 @@ const HOUR_UNITS: [&str; 5] = ["h", "hr", "hrs", "hour", "hours"];
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     kind: ClipKind,
-    /// Position in the file of each of `kind.headers()`.
+    /// The names the kind's row struct reads.
+    fields: &'static [&'static str],
+    /// Position in the file of each of `fields`.
     positions: Vec<usize>,
     /// Every header of the file (for the generic store).
     names: Vec<String>,
@@ -343,9 +246,10 @@ impl Layout {
         if names.is_empty() || names.iter().all(String::is_empty) {
             return Err("the header row is empty".to_owned());
         }
-        let mut positions = Vec::with_capacity(kind.headers().len());
+        let fields = kind.headers();
+        let mut positions = Vec::with_capacity(fields.len());
         let mut missing = Vec::new();
-        for wanted in kind.headers() {
+        for wanted in fields {
             match names.iter().position(|n| n.eq_ignore_ascii_case(wanted)) {
                 Some(i) => positions.push(i),
                 None => missing.push(*wanted),
@@ -359,6 +263,7 @@ impl Layout {
         }
         Ok(Self {
             kind,
+            fields,
             positions,
             names,
         })
@@ -385,17 +290,13 @@ impl Layout {
                 self.width()
             ));
         }
-        let row = Cells {
-            layout: self,
-            cells,
-        };
         let mut out = Vec::with_capacity(40);
         out.push(Value::BigInt(Some(snapshot_id)));
         match self.kind {
-            ClipKind::Usages => convert_usage(&row, &mut out)?,
-            ClipKind::Attendance => convert_attendance(&row, &mut out)?,
-            ClipKind::Activities => convert_activity(&row, &mut out)?,
-            ClipKind::Rates => convert_rate(&row, &mut out)?,
+            ClipKind::Usages => push_usage(self.read(cells)?, &mut out),
+            ClipKind::Attendance => push_attendance(self.read(cells)?, &mut out),
+            ClipKind::Activities => push_activity(self.read(cells)?, &mut out),
+            ClipKind::Rates => push_rate(self.read(cells)?, &mut out),
             ClipKind::Generic => {
                 let mut object = serde_json::Map::with_capacity(self.names.len());
                 for (name, cell) in self.names.iter().zip(cells) {
@@ -412,92 +313,24 @@ impl Layout {
         }
         Ok(out)
     }
-}
 
-/// One row's cells, read by the index of the kind's header.
-struct Cells<'a> {
-    layout: &'a Layout,
-    cells: &'a [Option<&'a str>],
-}
-
-impl Cells<'_> {
-    fn raw(&self, k: usize) -> &str {
-        self.layout
-            .positions
-            .get(k)
-            .and_then(|&i| self.cells.get(i).copied().flatten())
-            .unwrap_or("")
-            .trim()
-    }
-
-    fn name(&self, k: usize) -> &'static str {
-        self.layout.kind.headers().get(k).copied().unwrap_or("?")
-    }
-
-    fn text(&self, k: usize) -> Value {
-        text(self.raw(k).to_owned())
-    }
-
-    fn date(&self, k: usize) -> Result<NaiveDate, String> {
-        let raw = self.raw(k);
-        parse_date(raw)
-            .ok_or_else(|| format!("{}: `{raw}` is not a date (YYYY-MM-DD)", self.name(k)))
-    }
-
-    /// A date, or empty; a date with a time (`2025-03-01 08:00`) keeps its text.
-    fn opt_date_text(&self, k: usize) -> Result<Value, String> {
-        let raw = self.raw(k);
-        if raw.is_empty() {
-            return Ok(text(String::new()));
-        }
-        let day = raw.get(..10).unwrap_or(raw);
-        parse_date(day)
-            .ok_or_else(|| format!("{}: `{raw}` is not a date (YYYY-MM-DD)", self.name(k)))?;
-        Ok(text(raw.to_owned()))
-    }
-
-    fn number(&self, k: usize) -> Result<f64, String> {
-        let raw = self.raw(k);
-        match raw.parse::<f64>() {
-            Ok(n) if n.is_finite() => Ok(n),
-            _ => Err(format!("{}: `{raw}` is not a number", self.name(k))),
-        }
-    }
-
-    fn opt_number(&self, k: usize) -> Result<Option<f64>, String> {
-        if self.raw(k).is_empty() {
-            Ok(None)
-        } else {
-            self.number(k).map(Some)
-        }
-    }
-
-    fn integer_or_zero(&self, k: usize) -> Result<i32, String> {
-        let raw = self.raw(k);
-        if raw.is_empty() {
-            return Ok(0);
-        }
-        raw.parse::<i32>()
-            .map_err(|_| format!("{}: `{raw}` is not a whole number", self.name(k)))
-    }
-
-    fn yes_no(&self, k: usize) -> Result<bool, String> {
-        let raw = self.raw(k);
-        if raw.eq_ignore_ascii_case("yes") || raw.eq_ignore_ascii_case("true") {
-            Ok(true)
-        } else if raw.eq_ignore_ascii_case("no")
-            || raw.eq_ignore_ascii_case("false")
-            || raw.is_empty()
-        {
-            Ok(false)
-        } else {
-            Err(format!("{}: `{raw}` is not Yes or No", self.name(k)))
-        }
+    /// Reads a row as the kind's row struct, by header name.
+    fn read<'de, T: Deserialize<'de>>(&self, cells: &[Option<&'de str>]) -> Result<T, String> {
+        T::deserialize(RowDeserializer {
+            fields: self.fields,
+            positions: &self.positions,
+            cells,
+        })
+        .map_err(|RowError(why)| why)
     }
 }
 
 fn text(s: String) -> Value {
     Value::String(Some(s))
+}
+
+fn str(s: &str) -> Value {
+    text(s.to_owned())
 }
 
 fn double(n: f64) -> Value {
@@ -532,151 +365,245 @@ pub(crate) fn month_of(day: NaiveDate) -> String {
     format!("{:04}-{:02}", day.year(), day.month())
 }
 
-fn convert_usage(row: &Cells<'_>, out: &mut Vec<Value>) -> Result<(), String> {
-    let day = row.date(2)?;
-    let quantity = row.number(21)?;
-    let break_minutes = row.integer_or_zero(20)?;
-    let resource_type = row.raw(6);
-    let uom = row.raw(22);
-    let approved = row.raw(24).eq_ignore_ascii_case("approved");
-    let is_labour = resource_type.eq_ignore_ascii_case("people")
-        && HOUR_UNITS.iter().any(|u| u.eq_ignore_ascii_case(uom));
+fn push_usage(row: UsageRow<'_>, out: &mut Vec<Value>) {
+    let day = row.work_date.0;
+    let quantity = row.quantity.0;
+    let approved = row.approval_status.eq_ignore_ascii_case("approved");
+    let is_labour = row.resource_type.eq_ignore_ascii_case("people")
+        && HOUR_UNITS
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(row.unit_of_measure));
     let labour = if is_labour { quantity } else { 0.0 };
-    out.push(row.text(0));
-    out.push(row.text(1));
-    out.push(text(iso_date(day)));
-    out.push(text(week_of(day)));
-    out.push(text(month_of(day)));
-    for k in 3..=19 {
-        out.push(row.text(k));
-    }
-    out.push(Value::Int(Some(break_minutes)));
-    out.push(double(quantity));
-    out.push(row.text(22));
-    out.push(row.text(23));
-    out.push(row.text(24));
-    out.push(double(labour));
-    out.push(double(if approved { quantity } else { 0.0 }));
-    out.push(double(if approved { labour } else { 0.0 }));
-    Ok(())
+    out.extend([
+        str(row.id),
+        str(row.project),
+        text(iso_date(day)),
+        text(week_of(day)),
+        text(month_of(day)),
+        str(row.resource_role),
+        str(row.work_role_category),
+        str(row.company),
+        str(row.resource_type),
+        str(row.resource_name),
+        str(row.resource_identifier),
+        str(row.work_reference_type),
+        str(row.work_reference_code),
+        str(row.work_reference_name),
+        str(row.discipline),
+        str(row.location),
+        str(row.job_number),
+        str(row.cost_code),
+        str(row.usage_code),
+        str(row.docket),
+        str(row.start_time),
+        str(row.end_time),
+        Value::Int(Some(row.break_duration.0)),
+        double(quantity),
+        str(row.unit_of_measure),
+        str(row.rate_code),
+        str(row.approval_status),
+        double(labour),
+        double(if approved { quantity } else { 0.0 }),
+        double(if approved { labour } else { 0.0 }),
+    ]);
 }
 
-fn convert_attendance(row: &Cells<'_>, out: &mut Vec<Value>) -> Result<(), String> {
-    let day = row.date(6)?;
-    let supervisor = row.yes_no(5)?;
-    let start_lat = row.opt_number(9)?;
-    let start_long = row.opt_number(10)?;
-    let end_date = row.opt_date_text(11)?;
-    let end_lat = row.opt_number(14)?;
-    let end_long = row.opt_number(15)?;
-    let duration = row.opt_number(17)?;
-    for k in 0..=4 {
-        out.push(row.text(k));
-    }
-    out.push(Value::Bool(Some(supervisor)));
-    out.push(text(iso_date(day)));
-    out.push(text(week_of(day)));
-    out.push(text(month_of(day)));
-    out.push(row.text(7));
-    out.push(row.text(8));
-    out.push(Value::Double(start_lat));
-    out.push(Value::Double(start_long));
-    out.push(end_date);
-    out.push(row.text(12));
-    out.push(row.text(13));
-    out.push(Value::Double(end_lat));
-    out.push(Value::Double(end_long));
-    out.push(row.text(16));
-    out.push(Value::Double(duration));
-    Ok(())
+fn push_attendance(row: AttendanceRow<'_>, out: &mut Vec<Value>) {
+    let day = row.start_date.0;
+    out.extend([
+        str(row.id),
+        str(row.attendance_reference),
+        str(row.person),
+        str(row.company),
+        str(row.work_role),
+        Value::Bool(Some(row.supervisor.0)),
+        text(iso_date(day)),
+        text(week_of(day)),
+        text(month_of(day)),
+        str(row.start_time),
+        str(row.start_area),
+        Value::Double(row.start_latitude.0),
+        Value::Double(row.start_longitude.0),
+        str(row.end_date.0),
+        str(row.end_time),
+        str(row.end_area),
+        Value::Double(row.end_latitude.0),
+        Value::Double(row.end_longitude.0),
+        str(row.time_zone),
+        Value::Double(row.duration.0),
+    ]);
 }
 
-fn convert_activity(row: &Cells<'_>, out: &mut Vec<Value>) -> Result<(), String> {
-    let mut budgets = [0.0; 9];
-    for (i, slot) in budgets.iter_mut().enumerate() {
-        *slot = row.number(10 + i)?;
-    }
-    let mut dates = Vec::with_capacity(10);
-    for k in 19..=28 {
-        dates.push(row.opt_date_text(k)?);
-    }
-    let float_days = row.opt_number(29)?.unwrap_or(0.0);
-    let percent = row.number(31)?;
-    let flags = [row.yes_no(32)?, row.yes_no(33)?, row.yes_no(34)?];
-    for k in 0..=9 {
-        out.push(row.text(k));
-    }
-    out.extend(budgets.into_iter().map(double));
-    out.extend(dates);
-    out.push(double(float_days));
-    out.push(row.text(30));
-    out.push(double(percent));
-    out.extend(flags.into_iter().map(|f| Value::Bool(Some(f))));
-    out.push(row.text(35));
-    out.push(row.text(36));
-    Ok(())
+fn push_activity(row: ActivityRow<'_>, out: &mut Vec<Value>) {
+    out.extend([
+        str(row.id),
+        str(row.reference_code),
+        str(row.name),
+        str(row.wbs_code),
+        str(row.quantity_uom),
+        str(row.work_category),
+        str(row.discipline),
+        str(row.location),
+        str(row.job_number),
+        str(row.cost_code),
+        double(row.original_budget_labour.0),
+        double(row.original_budget_quantity.0),
+        double(row.original_budget_cost.0),
+        double(row.revised_budget_labour.0),
+        double(row.revised_budget_quantity.0),
+        double(row.revised_budget_cost.0),
+        double(row.current_estimate_labour.0),
+        double(row.current_estimate_quantity.0),
+        double(row.current_estimate_cost.0),
+        str(row.original_start.0),
+        str(row.original_finish.0),
+        str(row.revised_start.0),
+        str(row.revised_finish.0),
+        str(row.planned_start.0),
+        str(row.planned_finish.0),
+        str(row.actual_start.0),
+        str(row.actual_finish.0),
+        str(row.expected_start.0),
+        str(row.expected_finish.0),
+        double(row.float.0.unwrap_or(0.0)),
+        str(row.earned_value_method),
+        double(row.percent_complete.0),
+        Value::Bool(Some(row.exclude_from_mobile.0)),
+        Value::Bool(Some(row.bookable_for_all.0)),
+        Value::Bool(Some(row.non_bookable.0)),
+        str(row.tags),
+        str(row.updated_at),
+    ]);
 }
 
-fn convert_rate(row: &Cells<'_>, out: &mut Vec<Value>) -> Result<(), String> {
-    let rate = row.number(4)?;
-    let from = row.date(6)?;
-    let to = row.opt_date_text(7)?;
-    for k in 0..=3 {
-        out.push(row.text(k));
-    }
-    out.push(double(rate));
-    out.push(row.text(5));
-    out.push(text(iso_date(from)));
-    out.push(to);
-    Ok(())
+fn push_rate(row: RateRow<'_>, out: &mut Vec<Value>) {
+    out.extend([
+        str(row.id),
+        str(row.resource_name),
+        str(row.resource_type),
+        str(row.rate_code),
+        double(row.rate.0),
+        str(row.unit_of_measure),
+        text(iso_date(row.effective_from.0)),
+        str(row.effective_to.0),
+    ]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A row of `kind` in its own header order: `cells` by header name, the rest empty.
+    fn row(kind: ClipKind, cells: &[(&str, &str)]) -> Vec<String> {
+        kind.headers()
+            .iter()
+            .map(|h| {
+                cells
+                    .iter()
+                    .find(|(name, _)| name == h)
+                    .map_or_else(String::new, |(_, v)| (*v).to_owned())
+            })
+            .collect()
+    }
+
+    fn convert(layout: &Layout, row: &[String]) -> Result<Vec<Value>, String> {
+        let cells: Vec<Option<&str>> = row.iter().map(|c| Some(c.as_str())).collect();
+        layout.convert(9, 1, &cells)
+    }
+
+    /// The value written to `column` of `kind`.
+    fn value(kind: ClipKind, values: &[Value], column: impl IntoIden) -> Value {
+        let column = column.into_iden().to_string();
+        let at = kind
+            .columns()
+            .iter()
+            .position(|c| c.to_string() == column)
+            .expect("a column of the kind");
+        values[at].clone()
+    }
+
     fn usage_row(quantity: &str) -> Vec<String> {
-        let mut row: Vec<String> = USAGE_HEADERS.iter().map(|_| String::new()).collect();
-        row[2] = "2025-03-05".into();
-        row[6] = "People".into();
-        row[21] = quantity.into();
-        row[22] = "h".into();
-        row[24] = "Approved".into();
-        row
+        row(
+            ClipKind::Usages,
+            &[
+                ("Work Date", "2025-03-05"),
+                ("Resource Type", "People"),
+                ("Quantity", quantity),
+                ("Unit of Measure", "h"),
+                ("Approval Status", "Approved"),
+            ],
+        )
     }
 
     #[test]
     fn a_usage_row_gets_its_week_month_and_labour_hours() {
-        let layout = Layout::new(ClipKind::Usages, USAGE_HEADERS).expect("headers match");
-        let row = usage_row("7.5");
-        let cells: Vec<Option<&str>> = row.iter().map(|c| Some(c.as_str())).collect();
-        let values = layout.convert(9, 1, &cells).expect("a good row");
+        let layout = Layout::new(ClipKind::Usages, ClipKind::Usages.headers().iter().copied())
+            .expect("headers match");
+        let values = convert(&layout, &usage_row("7.5")).expect("a good row");
         assert_eq!(values.len(), ClipKind::Usages.columns().len());
-        assert_eq!(values[0], Value::BigInt(Some(9)));
+        let at = |c: DataclipUsages| value(ClipKind::Usages, &values, c);
+        assert_eq!(at(DataclipUsages::SnapshotId), Value::BigInt(Some(9)));
         assert_eq!(
-            values[4],
-            Value::String(Some("2025-03-03".into())),
+            at(DataclipUsages::WorkWeek),
+            text("2025-03-03".into()),
             "Monday"
         );
-        assert_eq!(values[5], Value::String(Some("2025-03".into())));
-        assert_eq!(values[28], Value::Double(Some(7.5)), "labour hours");
-        assert_eq!(values[30], Value::Double(Some(7.5)), "approved labour");
+        assert_eq!(at(DataclipUsages::WorkMonth), text("2025-03".into()));
+        assert_eq!(at(DataclipUsages::LabourHours), double(7.5), "labour hours");
+        assert_eq!(at(DataclipUsages::ApprovedLabourHours), double(7.5));
+    }
+
+    #[test]
+    fn columns_are_matched_by_name_in_any_order_and_case() {
+        let headers = ClipKind::Rates.headers();
+        let mut shuffled: Vec<String> = headers.iter().rev().map(|h| h.to_uppercase()).collect();
+        shuffled.push("Something Else".into());
+        let layout = Layout::new(ClipKind::Rates, shuffled.iter().map(String::as_str))
+            .expect("same names, other order and case");
+        let mut cells: Vec<String> = vec![String::new(); shuffled.len()];
+        for (name, v) in [
+            ("RATE CODE", "R-7"),
+            ("RATE", "12.5"),
+            ("EFFECTIVE FROM", "2025-01-01"),
+            ("SOMETHING ELSE", "ignored"),
+        ] {
+            let at = shuffled
+                .iter()
+                .position(|h| h.eq_ignore_ascii_case(name))
+                .expect("header");
+            cells[at] = v.into();
+        }
+        let values = convert(&layout, &cells).expect("a good row");
+        let at = |c: DataclipRates| value(ClipKind::Rates, &values, c);
+        assert_eq!(at(DataclipRates::RateCode), text("R-7".into()));
+        assert_eq!(at(DataclipRates::Rate), double(12.5));
+        assert_eq!(at(DataclipRates::EffectiveFrom), text("2025-01-01".into()));
     }
 
     #[test]
     fn a_bad_number_or_a_short_row_is_reported_with_its_column() {
-        let layout = Layout::new(ClipKind::Usages, USAGE_HEADERS).expect("headers match");
+        let layout = Layout::new(ClipKind::Usages, ClipKind::Usages.headers().iter().copied())
+            .expect("headers match");
         let row = usage_row("n/a");
-        let cells: Vec<Option<&str>> = row.iter().map(|c| Some(c.as_str())).collect();
-        let error = layout.convert(1, 8, &cells).expect_err("bad quantity");
-        assert!(
-            error.contains("Quantity") && error.contains("n/a"),
-            "{error}"
-        );
-        let error = layout
-            .convert(1, 8, &cells[..cells.len() - 1])
-            .expect_err("short row");
+        let error = convert(&layout, &row).expect_err("bad quantity");
+        assert_eq!(error, "Quantity: `n/a` is not a number");
+        let error = convert(&layout, &row[..row.len() - 1]).expect_err("short row");
         assert!(error.contains("24 cells"), "{error}");
+        let bad_day = row
+            .iter()
+            .zip(ClipKind::Usages.headers())
+            .map(|(c, h)| {
+                if *h == "Work Date" {
+                    "5/3/2025".into()
+                } else {
+                    c.clone()
+                }
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(
+            convert(&layout, &bad_day).expect_err("bad date"),
+            "Work Date: `5/3/2025` is not a date (YYYY-MM-DD)"
+        );
     }
 
     #[test]
@@ -686,36 +613,44 @@ mod tests {
     }
 
     #[test]
-    fn columns_and_values_line_up_for_every_typed_clip() {
-        for (kind, headers, sample) in [
+    fn every_typed_clip_reads_its_headers_and_writes_every_column() {
+        for (kind, sample) in [
+            (
+                ClipKind::Usages,
+                &[("Work Date", "2025-01-06"), ("Quantity", "1")][..],
+            ),
             (
                 ClipKind::Attendance,
-                &ATTENDANCE_HEADERS[..],
-                [(6, "2025-01-06"), (17, "8.5")],
+                &[("Start Date", "2025-01-06"), ("Duration", "8.5")][..],
             ),
             (
                 ClipKind::Rates,
-                &RATE_HEADERS[..],
-                [(4, "12.50"), (6, "2025-01-01")],
+                &[("Rate", "12.50"), ("Effective From", "2025-01-01")][..],
+            ),
+            (
+                ClipKind::Activities,
+                &[
+                    ("Original Budget Labour", "1"),
+                    ("Original Budget Quantity", "1"),
+                    ("Original Budget Cost", "1"),
+                    ("Revised Budget Labour", "1"),
+                    ("Revised Budget Quantity", "1"),
+                    ("Revised Budget Cost", "1"),
+                    ("Current Estimate Labour", "1"),
+                    ("Current Estimate Quantity", "1"),
+                    ("Current Estimate Cost", "1"),
+                    ("Percent Complete", "50"),
+                ][..],
             ),
         ] {
+            let headers = kind.headers();
+            assert!(
+                headers.len() > 5 && headers[0] == "Id",
+                "{kind:?}: {headers:?}"
+            );
             let layout = Layout::new(kind, headers.iter().copied()).expect("headers");
-            let mut row: Vec<String> = headers.iter().map(|_| String::new()).collect();
-            for (k, v) in sample {
-                row[k] = v.into();
-            }
-            let cells: Vec<Option<&str>> = row.iter().map(|c| Some(c.as_str())).collect();
-            let values = layout.convert(1, 1, &cells).expect("good row");
+            let values = convert(&layout, &row(kind, sample)).expect("good row");
             assert_eq!(values.len(), kind.columns().len(), "{kind:?}");
         }
-        let layout = Layout::new(ClipKind::Activities, ACTIVITY_HEADERS).expect("headers");
-        let mut row: Vec<String> = ACTIVITY_HEADERS.iter().map(|_| String::new()).collect();
-        for cell in &mut row[10..19] {
-            *cell = "1".into();
-        }
-        row[31] = "50".into();
-        let cells: Vec<Option<&str>> = row.iter().map(|c| Some(c.as_str())).collect();
-        let values = layout.convert(1, 1, &cells).expect("good row");
-        assert_eq!(values.len(), ClipKind::Activities.columns().len());
     }
 }

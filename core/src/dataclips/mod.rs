@@ -27,6 +27,7 @@ pub mod credentials;
 pub(crate) mod fetch;
 pub(crate) mod ingest;
 pub(crate) mod parse;
+mod rows;
 pub(crate) mod schedule;
 pub(crate) mod store;
 mod tables;
