@@ -38,7 +38,7 @@ use crate::graphql::perform::{PerformRequest, prepare};
 use gatehouse_compliance::Entity;
 use gatehouse_compliance::model::Access;
 use gatehouse_core::facade::RequestMeta;
-use gatehouse_core::facade::responses::{Answer, Projects, ResponseCache};
+use gatehouse_core::facade::responses::{Answer, Epochs, Projects, ResponseCache, StoredResponse};
 use gatehouse_core::upstream::CallTag;
 
 /// The media type of the GraphQL-over-HTTP spec.
@@ -304,6 +304,29 @@ struct Seen {
 }
 
 impl Seen {
+    fn caller(&mut self, principal: &Principal) {
+        self.app_key_id = principal.app_key().map(|k| k.id);
+        self.user_id = principal.user().map(|u| u.id);
+        self.authenticated = !matches!(principal, Principal::Anonymous);
+    }
+
+    fn replayed(&mut self, stored: &StoredResponse) {
+        self.operation = stored.operation.clone();
+        self.kind = Some("query");
+        self.project_id = stored.project().map(ToOwned::to_owned);
+        self.replayed_reads = Some(stored.reads);
+    }
+
+    fn operation(&mut self, operation: &Operation) {
+        self.operation = operation.info.name.clone();
+        self.kind = Some(operation.info.kind.as_str());
+        self.project_id = operation
+            .plan
+            .touches
+            .iter()
+            .find_map(|t| t.project.clone());
+    }
+
     /// Notes a refusal before execution and answers it.
     fn refuse(&mut self, media: Media, error: ApiError) -> Response {
         self.outcome = Some("refused");
@@ -324,7 +347,10 @@ async fn execute(
     let started = Instant::now();
     let occurred_at = chrono::Utc::now();
     let mut seen = Seen::default();
-    let response = run(state, caller, headers, method, media, incoming, &mut seen).await;
+    let response = match run(state, caller, headers, method, media, incoming, &mut seen).await {
+        Ok(response) => response,
+        Err(refusal) => seen.refuse(media, refusal),
+    };
     let ledger = &state.services.metering.ledger;
     if ledger.is_enabled() {
         let meta = seen.meta.as_deref();
@@ -340,10 +366,7 @@ async fn execute(
         };
         ledger.record_operation(gatehouse_core::metering::OperationRecord {
             occurred_at,
-            request_id: headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(ToOwned::to_owned),
+            request_id: request_id(headers).map(ToOwned::to_owned),
             app_key_id: seen.app_key_id,
             user_id: seen.user_id,
             project_id: seen.project_id.filter(|_| seen.authenticated),
@@ -363,6 +386,9 @@ async fn execute(
     response
 }
 
+/// One operation, stage by stage (ARCHITECTURE.md, "A live query"). Each stage takes what the
+/// one before produced and either hands on its own output or refuses; a refusal is answered by
+/// [`execute`] as a request error. `seen` is what the usage ledger learns on the way.
 async fn run(
     state: &AppState,
     caller: Resolved,
@@ -371,176 +397,256 @@ async fn run(
     media: Media,
     incoming: Incoming,
     seen: &mut Seen,
-) -> Response {
+) -> Result<Response, ApiError> {
     let started = Instant::now();
     let services = &state.services;
     let limits = &services.config.graphql;
 
-    // Who is calling, and whether they may, before a byte of a body is read.
-    let principal = match caller.0 {
-        Ok(principal) => principal,
-        Err(error) => return seen.refuse(media, error),
-    };
-    seen.app_key_id = principal.app_key().map(|k| k.id);
-    seen.user_id = principal.user().map(|u| u.id);
-    seen.authenticated = !matches!(principal, Principal::Anonymous);
-    if let Some(refusal) = rate_limited(services, &principal, media, seen) {
-        return refusal;
-    }
-    let mut request = match incoming.read(&principal, &services.config.http).await {
-        Ok(request) => request,
-        Err(error) => return seen.refuse(media, error),
-    };
-    // The cheap limits first: nothing below may grow with a text longer than this.
-    if request.query.len() > limits.max_query_bytes {
-        return seen.refuse(
-            media,
-            ApiError::new(
-                ErrorCode::QueryTooLarge,
-                format!(
-                    "the query is {} bytes; at most {} are allowed",
-                    request.query.len(),
-                    limits.max_query_bytes
-                ),
-            ),
-        );
-    }
-    // A warm read-only query this key has asked before is answered from the response cache,
-    // without parsing, planning or executing it again.
-    let response_key = principal.app_key().map(|key| {
-        let variables = serde_json::to_string(&request.variables).unwrap_or_default();
-        let extensions = request
-            .extensions
-            .get("gatehouse")
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        ResponseCache::key(
-            key.id,
-            request.operation_name.as_deref(),
-            &request.query,
-            &variables,
-            &extensions,
-        )
-    });
-    if let Some(key) = &response_key
-        && let Some(stored) = services.facade.responses().get(key)
+    let principal = caller.0?; // credentials, before a byte of a body is read
+    seen.caller(&principal);
+    admit(services, &principal)?; // the app key's own rate
+    let mut request = incoming.read(&principal, &services.config.http).await?;
+    within_query_bytes(&request, limits)?; // nothing below may grow with a longer text
+    let replay_key = replay_key(&principal, &request);
+    if let Some(stored) = replay_key
+        .as_ref()
+        .and_then(|k| services.facade.responses().get(k))
     {
-        seen.operation = stored.operation.clone();
-        seen.kind = Some("query");
-        seen.project_id = stored.project().map(ToOwned::to_owned);
-        seen.replayed_reads = Some(stored.reads);
-        let label = super::metrics::operation_label(stored.operation.as_deref());
-        tracing::Span::current().record("graphql.operation", label.as_str());
-        record_graphql(&label, "query", "ok", started.elapsed());
-        let extension = serde_json::json!({
-            "source": "cache",
-            "cache": { "hits": stored.reads, "stale": 0, "misses": 0 },
-            "upstreamCalls": 0,
-            "dataAgeSeconds": (chrono::Utc::now() - stored.oldest).num_seconds().max(0),
-            "stale": false,
-            "estimatedCost": stored.estimated_cost,
-        });
-        let body = format!(
-            "{{\"data\":{},\"extensions\":{{\"gatehouse\":{extension}}}}}",
-            stored.data.get()
-        );
-        return (
-            StatusCode::OK,
-            [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
-            body,
-        )
-            .into_response();
+        seen.replayed(&stored);
+        return Ok(replay(&stored, media, started));
     }
-    if let Err(error) = crate::graphql::analysis::check_nesting(&request.query) {
-        return seen.refuse(media, error);
+    let operation = Operation::analyse(&mut request, limits, seen.authenticated)?;
+    seen.operation(&operation);
+    crate::graphql::introspection::govern(&mut request, limits.introspection, &principal)?;
+    operation.allowed(method, headers, &principal)?; // GET and mutations, subscriptions, CSRF
+    let meta = meter(services, &principal, &operation, headers).await;
+    seen.meta = Some(meta.clone());
+    operation
+        .price(services, &principal, &meta, accept_stale(&request))
+        .inspect_err(|error| {
+            let (kind, code) = (operation.info.kind.as_str(), error.code.as_str());
+            record_graphql(&operation.label, kind, code, started.elapsed());
+        })?; // scopes, cost, route
+    let epochs = services.facade.responses().epochs(&operation.projects());
+    let request = request
+        .data(RequestContext {
+            principal,
+            request_id: request_id(headers).unwrap_or_default().to_owned(),
+        })
+        .data(PerformRequest::new(services.facade.clone(), meta.clone()));
+    let response = state.schema.execute(request).await;
+    if let Some(key) = replay_key {
+        keep_for_replay(services, key, &epochs, &operation, &meta, &response);
     }
-    let operation_name = request.operation_name.clone();
-    let variables = request.variables.clone();
-    let (info, plan) = match request.parsed_query() {
-        Ok(document) => match analyse(document, operation_name.as_deref(), limits) {
-            Ok(info) => match plan(
-                document,
-                operation_name.as_deref(),
-                &variables,
-                limits.max_fields,
-            )
-            .and_then(|plan| plan.checked_projects())
-            {
-                Ok(plan) => (info, plan),
-                Err(error) => return seen.refuse(media, error),
-            },
-            Err(error) => return seen.refuse(media, error),
-        },
-        Err(error) => {
-            return seen.refuse(
-                media,
-                ApiError::new(ErrorCode::GraphqlParseFailed, error.message),
-            );
-        }
+    answer(response, &operation, &meta, media, started, seen)
+}
+
+/// The request id the request-id layer set.
+fn request_id(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-request-id").and_then(|v| v.to_str().ok())
+}
+
+/// The per-key rate limit, checked before anything else is done for the request.
+fn admit(services: &crate::services::Services, principal: &Principal) -> Result<(), ApiError> {
+    let Some(key) = principal.app_key() else {
+        return Ok(());
     };
-    seen.operation = info.name.clone();
-    seen.kind = Some(info.kind.as_str());
-    seen.project_id = plan.touches.iter().find_map(|t| t.project.clone());
-    // Operation names become metric labels only for callers with credentials: the label set is
-    // capped, and anonymous callers must not be able to fill it.
-    let label = if seen.authenticated {
-        super::metrics::operation_label(info.name.as_deref())
-    } else {
-        "unauthenticated".to_owned()
+    let Err(wait) = services.key_limits.check(key.id, key.rate_per_minute) else {
+        return Ok(());
     };
+    let seconds = wait.as_secs().max(1);
+    Err(ApiError::new(
+        ErrorCode::RateLimited,
+        format!("this app key is over its rate; retry in {seconds} s"),
+    )
+    .with_details(serde_json::json!({ "retryAfterSeconds": seconds })))
+}
+
+/// The cheapest limit, on the query's length.
+fn within_query_bytes(
+    request: &async_graphql::Request,
+    limits: &crate::config::GraphqlConfig,
+) -> Result<(), ApiError> {
+    if request.query.len() <= limits.max_query_bytes {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::QueryTooLarge,
+        format!(
+            "the query is {} bytes; at most {} are allowed",
+            request.query.len(),
+            limits.max_query_bytes
+        ),
+    ))
+}
+
+/// The response cache's key for an app key's request: everything that shapes the answer.
+fn replay_key(principal: &Principal, request: &async_graphql::Request) -> Option<String> {
+    let key = principal.app_key()?;
+    let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+    let extensions = request
+        .extensions
+        .get("gatehouse")
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    Some(ResponseCache::key(
+        key.id,
+        request.operation_name.as_deref(),
+        &request.query,
+        &variables,
+        &extensions,
+    ))
+}
+
+/// A warm read-only query this key has asked before, answered from the response cache without
+/// parsing, planning or executing it again.
+fn replay(stored: &StoredResponse, media: Media, started: Instant) -> Response {
+    let label = super::metrics::operation_label(stored.operation.as_deref());
     tracing::Span::current().record("graphql.operation", label.as_str());
-    if let Err(error) =
-        crate::graphql::introspection::govern(&mut request, limits.introspection, &principal)
-    {
-        return seen.refuse(media, error);
+    record_graphql(&label, "query", "ok", started.elapsed());
+    let extension = serde_json::json!({
+        "source": "cache",
+        "cache": { "hits": stored.reads, "stale": 0, "misses": 0 },
+        "upstreamCalls": 0,
+        "dataAgeSeconds": (chrono::Utc::now() - stored.oldest).num_seconds().max(0),
+        "stale": false,
+        "estimatedCost": stored.estimated_cost,
+    });
+    let body = format!(
+        "{{\"data\":{},\"extensions\":{{\"gatehouse\":{extension}}}}}",
+        stored.data.get()
+    );
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+        body,
+    )
+        .into_response()
+}
+
+/// One operation, parsed and weighed: what it is, what it touches, and its metric label.
+struct Operation {
+    info: crate::graphql::analysis::OperationInfo,
+    plan: crate::graphql::perform::plan::Plan,
+    /// The operation's name as a metric label; `unauthenticated` for callers without
+    /// credentials, who must not be able to fill the capped label set.
+    label: String,
+}
+
+impl Operation {
+    /// Nesting (on the text), parse, the limits (depth, aliases, fields), the plan (entities and
+    /// projects touched, project ids of SYNCHRO Perform's shape).
+    fn analyse(
+        request: &mut async_graphql::Request,
+        limits: &crate::config::GraphqlConfig,
+        authenticated: bool,
+    ) -> Result<Self, ApiError> {
+        crate::graphql::analysis::check_nesting(&request.query)?;
+        let name = request.operation_name.clone();
+        let variables = request.variables.clone();
+        let document = request
+            .parsed_query()
+            .map_err(|error| ApiError::new(ErrorCode::GraphqlParseFailed, error.message))?;
+        let info = analyse(document, name.as_deref(), limits)?;
+        let plan =
+            plan(document, name.as_deref(), &variables, limits.max_fields)?.checked_projects()?;
+        let label = if authenticated {
+            super::metrics::operation_label(info.name.as_deref())
+        } else {
+            "unauthenticated".to_owned()
+        };
+        tracing::Span::current().record("graphql.operation", label.as_str());
+        Ok(Self { info, plan, label })
     }
 
-    match info.kind {
-        OperationKind::Mutation if method == Method::GET => {
-            let mut response = seen.refuse(
-                media,
-                ApiError::new(
-                    ErrorCode::MethodNotAllowed,
-                    "mutations are only accepted over POST",
-                ),
-            );
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("POST"));
-            return response;
-        }
-        OperationKind::Subscription => {
-            return seen.refuse(
-                media,
-                ApiError::new(ErrorCode::BadRequest, "subscriptions are not served"),
-            );
-        }
-        OperationKind::Mutation => {
-            if let Principal::User { csrf_token, .. } = &principal {
-                let presented = headers
-                    .get(CSRF_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                if !gatehouse_core::auth::secrets::constant_time_eq(presented, csrf_token) {
-                    return seen.refuse(
-                        media,
-                        ApiError::new(
+    /// The transport's rules: no mutation over GET, no subscriptions, and a session's
+    /// mutations carry its CSRF token.
+    fn allowed(
+        &self,
+        method: Method,
+        headers: &HeaderMap,
+        principal: &Principal,
+    ) -> Result<(), ApiError> {
+        match self.info.kind {
+            OperationKind::Mutation if method == Method::GET => Err(ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "mutations are only accepted over POST",
+            )),
+            OperationKind::Subscription => Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "subscriptions are not served",
+            )),
+            OperationKind::Mutation => match principal {
+                Principal::User { csrf_token, .. } => {
+                    let presented = headers
+                        .get(CSRF_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    if gatehouse_core::auth::secrets::constant_time_eq(presented, csrf_token) {
+                        Ok(())
+                    } else {
+                        Err(ApiError::new(
                             ErrorCode::CsrfFailed,
                             "mutations with a session cookie need the x-csrf-token header",
-                        ),
-                    );
+                        ))
+                    }
                 }
-            }
+                _ => Ok(()),
+            },
+            OperationKind::Query => Ok(()),
         }
-        OperationKind::Query => {}
     }
 
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let accept_stale = request
+    /// For an operation on SYNCHRO Perform's entities: the key's scopes on everything it
+    /// touches, then its estimated cost against the key's budget and the routing rules.
+    fn price(
+        &self,
+        services: &crate::services::Services,
+        principal: &Principal,
+        meta: &RequestMeta,
+        accept_stale: Option<u64>,
+    ) -> Result<(), ApiError> {
+        if self.plan.is_perform() {
+            meta.set_estimate(prepare(services, principal, &self.plan, accept_stale)?);
+        }
+        Ok(())
+    }
+
+    /// The projects it touches (`None` for every project the caller may see).
+    fn projects(&self) -> Projects {
+        self.plan
+            .touches
+            .iter()
+            .map(|t| t.project.clone())
+            .collect()
+    }
+}
+
+/// The request's meter: what its upstream calls are tagged with, and where cache outcomes,
+/// sources and the estimate are counted.
+async fn meter(
+    services: &crate::services::Services,
+    principal: &Principal,
+    operation: &Operation,
+    headers: &HeaderMap,
+) -> Arc<RequestMeta> {
+    let workflow = match principal.app_key() {
+        Some(key) => services.metering.workflow_for(&services.db, key.id).await,
+        None => None,
+    };
+    Arc::new(RequestMeta::new(CallTag {
+        app_key_id: principal.app_key().map(|k| k.id),
+        user_id: principal.user().map(|u| u.id),
+        operation: operation.info.name.clone(),
+        workflow,
+        request_id: Some(request_id(headers).unwrap_or_default().to_owned()),
+        meter: None,
+    }))
+}
+
+/// `extensions.gatehouse.acceptStaleSeconds`: how old a snapshot the client accepts.
+fn accept_stale(request: &async_graphql::Request) -> Option<u64> {
+    request
         .extensions
         .get("gatehouse")
         .and_then(|g| match g {
@@ -550,79 +656,71 @@ async fn run(
         .and_then(|v| match v {
             Value::Number(n) => n.as_u64(),
             _ => None,
-        });
-    let workflow = match principal.app_key() {
-        Some(key) => services.metering.workflow_for(&services.db, key.id).await,
-        None => None,
-    };
-    let meta = Arc::new(RequestMeta::new(CallTag {
-        app_key_id: principal.app_key().map(|k| k.id),
-        user_id: principal.user().map(|u| u.id),
-        operation: info.name.clone(),
-        workflow,
-        request_id: Some(request_id.clone()),
-        meter: None,
-    }));
-    seen.meta = Some(meta.clone());
-    if plan.is_perform() {
-        match prepare(services, &principal, &plan, accept_stale) {
-            Ok(estimate) => meta.set_estimate(estimate),
-            Err(error) => {
-                record_graphql(
-                    &label,
-                    info.kind.as_str(),
-                    error.code.as_str(),
-                    started.elapsed(),
-                );
-                return seen.refuse(media, error);
-            }
-        }
-    }
-    let touched: Projects = plan.touches.iter().map(|t| t.project.clone()).collect();
-    let epochs = services.facade.responses().epochs(&touched);
-    let request = request
-        .data(RequestContext {
-            principal,
-            request_id,
         })
-        .data(PerformRequest::new(services.facade.clone(), meta.clone()));
-    let mut response = state.schema.execute(request).await;
-    if let Some(key) = response_key
-        && plan.is_perform()
-        && info.kind == OperationKind::Query
+}
+
+/// Stores a successful answer of a read-only query on SYNCHRO Perform's entities whose every
+/// read was fresh, for as long as the shortest-lived entity it read allows.
+fn keep_for_replay(
+    services: &crate::services::Services,
+    key: String,
+    epochs: &Epochs,
+    operation: &Operation,
+    meta: &RequestMeta,
+    response: &async_graphql::Response,
+) {
+    if !(operation.plan.is_perform()
+        && operation.info.kind == OperationKind::Query
         && response.errors.is_empty()
-        && meta.all_fresh()
-        && let Some(oldest) = meta.oldest()
-        && let Ok(data) = serde_json::value::to_raw_value(&response.data)
+        && meta.all_fresh())
     {
-        let cache = &services.config.cache;
-        let ttl = plan
-            .touches
-            .iter()
-            .map(|t| cache.ttl(t.entity))
-            .min()
-            .unwrap_or_default();
-        let age = (chrono::Utc::now() - oldest).to_std().unwrap_or_default();
-        services.facade.responses().put(
-            key,
-            &epochs,
-            Answer {
-                projects: touched,
-                data: Arc::from(data),
-                oldest,
-                reads: meta.reads(),
-                estimated_cost: meta.estimate_json(),
-                operation: info.name.clone(),
-                lifetime: ttl.saturating_sub(age),
-            },
-        );
+        return;
     }
+    let (Some(oldest), Ok(data)) = (
+        meta.oldest(),
+        serde_json::value::to_raw_value(&response.data),
+    ) else {
+        return;
+    };
+    let cache = &services.config.cache;
+    let ttl = operation
+        .plan
+        .touches
+        .iter()
+        .map(|t| cache.ttl(t.entity))
+        .min()
+        .unwrap_or_default();
+    let age = (chrono::Utc::now() - oldest).to_std().unwrap_or_default();
+    services.facade.responses().put(
+        key,
+        epochs,
+        Answer {
+            projects: operation.projects(),
+            data: Arc::from(data),
+            oldest,
+            reads: meta.reads(),
+            estimated_cost: meta.estimate_json(),
+            operation: operation.info.name.clone(),
+            lifetime: ttl.saturating_sub(age),
+        },
+    );
+}
+
+/// The executed operation's answer: `extensions.gatehouse`, a code on every error, the
+/// metrics, and 400 when it failed before execution (validation), else 200.
+fn answer(
+    mut response: async_graphql::Response,
+    operation: &Operation,
+    meta: &RequestMeta,
+    media: Media,
+    started: Instant,
+    seen: &mut Seen,
+) -> Result<Response, ApiError> {
     if let Ok(extension) = Value::from_json(meta.extension()) {
         response
             .extensions
             .insert("gatehouse".to_owned(), extension);
     }
-
     // Errors raised before execution (validation) have no path and leave no data.
     let request_failed = response.data == Value::Null
         && !response.errors.is_empty()
@@ -639,53 +737,25 @@ async fn run(
             || "ok".to_owned(),
             |code| code.to_string().trim_matches('"').to_owned(),
         );
-    record_graphql(&label, info.kind.as_str(), &outcome, started.elapsed());
+    let kind = operation.info.kind.as_str();
+    record_graphql(&operation.label, kind, &outcome, started.elapsed());
     if outcome != "ok" {
         seen.outcome = Some(if request_failed { "refused" } else { "error" });
-        seen.error_code = Some(outcome.clone());
+        seen.error_code = Some(outcome);
     }
-
     let status = if request_failed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    match serde_json::to_vec(&response) {
-        Ok(body) => (
-            status,
-            [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
-            body,
-        )
-            .into_response(),
-        Err(error) => seen.refuse(media, ApiError::internal("graphql response", &error)),
-    }
-}
-
-/// The per-key rate limit, checked before anything else is done for the request.
-fn rate_limited(
-    services: &crate::services::Services,
-    principal: &crate::principal::Principal,
-    media: Media,
-    seen: &mut Seen,
-) -> Option<Response> {
-    let key = principal.app_key()?;
-    let wait = services
-        .key_limits
-        .check(key.id, key.rate_per_minute)
-        .err()?;
-    let seconds = wait.as_secs().max(1);
-    let mut response = seen.refuse(
-        media,
-        ApiError::new(
-            ErrorCode::RateLimited,
-            format!("this app key is over its rate; retry in {seconds} s"),
-        )
-        .with_details(serde_json::json!({ "retryAfterSeconds": seconds })),
-    );
-    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-        response.headers_mut().insert(RETRY_AFTER, value);
-    }
-    Some(response)
+    let body = serde_json::to_vec(&response)
+        .map_err(|error| ApiError::internal("graphql response", &error))?;
+    Ok((
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))],
+        body,
+    )
+        .into_response())
 }
 
 /// Gives every error a stable code: validation failures, input coercion failures, and anything
@@ -716,10 +786,23 @@ fn request_error(media: Media, error: ApiError) -> Response {
         error.to_graphql_body().to_string(),
     )
         .into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    let headers = response.headers_mut();
+    match status {
+        StatusCode::UNAUTHORIZED => {
+            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            headers.insert(ALLOW, HeaderValue::from_static("POST"));
+        }
+        _ => {}
+    }
+    if let Some(seconds) = error
+        .details
+        .as_ref()
+        .and_then(|d| d.get("retryAfterSeconds"))
+        .and_then(serde_json::Value::as_u64)
+    {
+        headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }
