@@ -1,5 +1,6 @@
 //! The HTTP surface: the axum router, its middleware, and the handlers that are not pages.
 
+pub mod cookies;
 pub mod graphql;
 pub mod health;
 pub mod metrics;

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap};
 
@@ -39,7 +39,7 @@ pub async fn resolve(headers: &HeaderMap, services: &Services) -> Result<Princip
         return Ok(Principal::AppKey(key));
     }
     if let Some(session) = session_cookie(headers)
-        && let Some(active) = sessions::lookup(&services.db, session).await?
+        && let Some(active) = sessions::lookup(&services.db, &session).await?
     {
         return Ok(Principal::User {
             user: active.user,
@@ -95,20 +95,8 @@ pub fn client_address(extensions: &Extensions, headers: &HeaderMap, hops: usize)
 }
 
 /// The session cookie's value, if the request carries one.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    cookie(headers, SESSION_COOKIE)
-}
-
-/// A cookie's value by name.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    super::cookies::read(headers, SESSION_COOKIE)
 }
 
 /// The signed-in user of a principal, for web pages.

@@ -6,7 +6,9 @@
 
 use axum::http::HeaderMap;
 
-use crate::http::principal::cookie;
+use axum_extra::extract::cookie::SameSite;
+
+use crate::http::cookies;
 use crate::principal::Principal;
 use gatehouse_core::auth::secrets::{constant_time_eq, random_token};
 
@@ -22,25 +24,22 @@ pub fn token_for(
     if let Principal::User { csrf_token, .. } = principal {
         return (csrf_token.clone(), None);
     }
-    if let Some(existing) = cookie(headers, CSRF_COOKIE).filter(|v| v.len() >= 32) {
-        return (existing.to_owned(), None);
+    if let Some(existing) = cookies::read(headers, CSRF_COOKIE).filter(|v| v.len() >= 32) {
+        return (existing, None);
     }
     let token = random_token(32);
-    let cookie = format!(
-        "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
-        if secure { "; Secure" } else { "" }
-    );
+    let cookie = cookies::set(CSRF_COOKIE, token.clone(), SameSite::Strict, None, secure);
     (token, Some(cookie))
 }
 
 /// Whether a posted token is the right one for this caller.
 pub fn verify(principal: &Principal, headers: &HeaderMap, posted: &str) -> bool {
     let expected = match principal {
-        Principal::User { csrf_token, .. } => Some(csrf_token.as_str()),
-        _ => cookie(headers, CSRF_COOKIE),
+        Principal::User { csrf_token, .. } => Some(csrf_token.clone()),
+        _ => cookies::read(headers, CSRF_COOKIE),
     };
     match expected {
-        Some(expected) if !posted.is_empty() => constant_time_eq(expected, posted),
+        Some(expected) if !posted.is_empty() => constant_time_eq(&expected, posted),
         _ => false,
     }
 }

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
 use super::display::when;
-use super::page::{Caller, FormPairs, Layout, PageResult, see_other};
+use super::handler::{Caller, FormPairs, Layout, PageResult, see_other};
 use super::requests::{PageQuery, notice_text};
 use crate::error::ApiError;
 use crate::http::AppState;

@@ -6,7 +6,7 @@
 //!   copy buttons).
 //! - Forms post with a CSRF token: the session's own once signed in, a double-submit cookie
 //!   before. State changes are POST only; a wrong token is refused with 403 and changes nothing.
-//! - Handlers are thin: extract ([`page::Caller`], [`page::FormPairs`]), convert the form, call
+//! - Handlers are thin: extract ([`handler::Caller`], [`handler::FormPairs`]), convert the form, call
 //!   one service function, render. Errors are [`crate::error::ApiError`]s, which the error layer
 //!   here renders as an HTML page; `UNAUTHENTICATED` sends the user to sign in and back.
 //! - Reviewers and admins also get the usage reports page (`/reports`: the metering report in
@@ -19,12 +19,12 @@ pub mod csrf;
 pub mod dataclips;
 pub mod display;
 pub mod fields;
-pub mod page;
-pub mod pages;
+pub mod handler;
 pub mod reports;
 pub mod request_form;
 pub mod requests;
 pub mod review;
+pub mod sign_in;
 pub mod stash;
 
 use axum::Router;
@@ -39,14 +39,14 @@ use serde::Serialize;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::AppState;
 use crate::views::WebFiles;
-use page::{PageFailure, see_other, urlencode};
+use handler::{PageFailure, see_other, urlencode};
 
 /// The web routes.
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::home))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
+        .route("/", get(sign_in::home))
+        .route("/login", get(sign_in::login_form).post(sign_in::login))
+        .route("/logout", post(sign_in::logout))
         .route("/check", get(requests::check_form).post(requests::check))
         .route("/assess", post(requests::assess_fragment))
         .route("/requests", get(requests::mine))
@@ -114,7 +114,7 @@ async fn render_errors(State(state): State<AppState>, request: Request, next: Ne
     }
     parts.headers = headers;
     let caller =
-        match <page::Caller as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        match <handler::Caller as axum::extract::FromRequestParts<AppState>>::from_request_parts(
             &mut parts, &state,
         )
         .await
@@ -126,7 +126,7 @@ async fn render_errors(State(state): State<AppState>, request: Request, next: Ne
 }
 
 /// The error page of `error`.
-pub fn error_page(state: &AppState, caller: &page::Caller, error: &ApiError) -> Response {
+pub fn error_page(state: &AppState, caller: &handler::Caller, error: &ApiError) -> Response {
     #[derive(Serialize)]
     struct ErrorView<'a> {
         message: &'a str,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::display::when;
 use super::fields::{Errors, Field};
-use super::page::{Caller, FormPairs, Layout, PageError, PageResult, see_other, urlencode};
+use super::handler::{Caller, FormPairs, Layout, PageError, PageResult, see_other, urlencode};
 use super::requests::notice_text;
 use crate::documents::usage_report::{ReportView, evidence_lines};
 use crate::error::ApiError;

@@ -18,7 +18,7 @@ use gatehouse_compliance::{Entity, model::Platform};
 use serde::Serialize;
 
 use super::fields::{Errors, Field, id_of};
-use super::page::FormPairs;
+use super::handler::FormPairs;
 use crate::error::FieldError;
 use gatehouse_core::access::input::{
     ApiDocumentationInput, CommercialPermissionInput, InputLimits, MAX_WORKFLOWS_CEILING,

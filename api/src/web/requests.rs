@@ -15,7 +15,10 @@ use super::display::{
     CommentRow, HistoryRow, KeyRow, RequestDetails, RequestRow, VaultRow, status_label,
 };
 use super::fields::{Errors, Field};
-use super::page::{Caller, FormPairs, Layout, PageError, PageResult, csrf_refused, see_other};
+use super::handler::{
+    ByContact, Caller, FormPairs, Layout, PageError, PageResult, RequestId, RequestPost,
+    csrf_refused, see_other,
+};
 use super::request_form::{FormAction, RequestForm, RequestFormView};
 use super::stash;
 use crate::error::{ApiError, ErrorCode};
@@ -61,10 +64,6 @@ pub fn notice_text(code: Option<&str>) -> Option<String> {
         _ => return None,
     };
     Some(text.to_owned())
-}
-
-fn parse_uuid(id: &str) -> Result<Uuid, PageError> {
-    Uuid::parse_str(id).map_err(|_| PageError::Api(ApiError::not_found("page")))
 }
 
 fn layout(caller: &Caller, title: &str, notice: Option<&str>) -> Layout {
@@ -206,7 +205,7 @@ fn clear_stash_cookie(
     restored: bool,
 ) -> axum::response::Response {
     if restored {
-        super::page::with_cookie(response, Some(stash::clear_cookie()))
+        super::handler::with_cookie(response, Some(stash::clear_cookie()))
     } else {
         response
     }
@@ -226,14 +225,31 @@ pub async fn create(State(state): State<AppState>, caller: Caller, form: FormPai
         public: false,
         comments: Vec::new(),
     };
-    let mut typed = RequestForm::from_pairs(&form, state.services.access.limits());
-    let action = FormAction::of(&form);
     let layout = layout(&caller, "New access request", None);
+    save(&page, layout, &form, user, None).await
+}
+
+/// Saves the posted request form as a new draft (`id` is `None`) or over the caller's request
+/// `id`, and submits it when asked; or adds or removes a workflow and shows the form again. A
+/// form that does not hold is shown again with its errors and what was typed.
+async fn save(
+    page: &FormPage<'_>,
+    layout: Layout,
+    form: &FormPairs,
+    user: &User,
+    id: Option<Uuid>,
+) -> PageResult {
+    let access = &page.state.services.access;
+    let mut typed = RequestForm::from_pairs(form, access.limits());
+    let action = FormAction::of(form);
     if let Some(status) = rearrange(&mut typed, action) {
         return page.render(layout, status, &typed, &Errors::default(), None);
     }
-    let body = match typed.to_request(state.services.access.limits()) {
-        Ok(body) => body,
+    let saved = match typed.to_request(access.limits()) {
+        Ok(body) => match id {
+            None => access.create(user, body).await,
+            Some(id) => access.update(user, id, body).await,
+        },
         Err(errors) => {
             return page.render(
                 layout,
@@ -244,7 +260,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, form: FormPai
             );
         }
     };
-    let stored = match state.services.access.create(user, body).await {
+    let stored = match saved {
         Ok(stored) => stored,
         Err(AccessError::Invalid { field, message }) => {
             let errors = typed.service_error(&field, &message);
@@ -258,7 +274,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, form: FormPai
         }
         Err(error) => return Err(error.into()),
     };
-    after_save(&state, user, &stored, action).await
+    after_save(page.state, user, &stored, action).await
 }
 
 /// Adds or removes a workflow in place; `Some(status)` when the form is to be shown again.
@@ -335,11 +351,10 @@ async fn conversation(state: &AppState, id: Uuid) -> Result<Vec<CommentRow>, Pag
 pub async fn edit_form(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RequestId(id): RequestId,
     Query(query): Query<PageQuery>,
 ) -> PageResult {
     let user = caller.user(Role::Contact)?;
-    let id = parse_uuid(&id)?;
     let stored = editable(&state, user, id).await?;
     let path = format!("/requests/{id}/edit");
     let restored = caller
@@ -380,10 +395,9 @@ pub async fn edit_form(
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RequestId(id): RequestId,
     form: FormPairs,
 ) -> PageResult {
-    let id = parse_uuid(&id)?;
     let path = format!("/requests/{id}/edit");
     let user = caller
         .form_user(&state, &form, &path, Role::Contact)
@@ -399,39 +413,8 @@ pub async fn update(
         public: false,
         comments: conversation(&state, id).await?,
     };
-    let mut typed = RequestForm::from_pairs(&form, state.services.access.limits());
-    let action = FormAction::of(&form);
     let layout = layout(&caller, &title, None);
-    if let Some(status) = rearrange(&mut typed, action) {
-        return page.render(layout, status, &typed, &Errors::default(), None);
-    }
-    let body = match typed.to_request(state.services.access.limits()) {
-        Ok(body) => body,
-        Err(errors) => {
-            return page.render(
-                layout,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &typed,
-                &errors,
-                None,
-            );
-        }
-    };
-    let stored = match state.services.access.update(user, id, body).await {
-        Ok(stored) => stored,
-        Err(AccessError::Invalid { field, message }) => {
-            let errors = typed.service_error(&field, &message);
-            return page.render(
-                layout,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &typed,
-                &errors,
-                None,
-            );
-        }
-        Err(error) => return Err(error.into()),
-    };
-    after_save(&state, user, &stored, action).await
+    save(&page, layout, &form, user, Some(id)).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,11 +707,10 @@ pub async fn request_page(
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RequestId(id): RequestId,
     Query(query): Query<PageQuery>,
 ) -> PageResult {
     let user = caller.user(Role::Contact)?;
-    let id = parse_uuid(&id)?;
     let restored = caller
         .restore(&state, &format!("/requests/{id}"), query.restore.as_deref())
         .await?;
@@ -840,60 +822,40 @@ impl OnRequest<'_> {
 }
 
 /// `POST /requests/{id}/submit`: the owner sends the request for review.
-pub async fn submit(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    form: FormPairs,
-) -> PageResult {
-    let id = parse_uuid(&id)?;
-    let user = caller
-        .form_user(&state, &form, &format!("/requests/{id}"), Role::Contact)
-        .await?;
-    OnRequest {
-        state: &state,
-        caller: &caller,
-        user,
-        id,
-    }
-    .transition(&form, Action::Submit, None, "submitted", str::to_owned)
-    .await
+pub async fn submit(State(state): State<AppState>, post: RequestPost<ByContact>) -> PageResult {
+    let form = &post.form;
+    post.on(&state)
+        .transition(form, Action::Submit, None, "submitted", str::to_owned)
+        .await
 }
 
 /// `POST /requests/{id}/comments`: the owner answers, or a reviewer comments.
-pub async fn comment(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    form: FormPairs,
-) -> PageResult {
-    let id = parse_uuid(&id)?;
-    let user = caller
-        .form_user(&state, &form, &format!("/requests/{id}"), Role::Contact)
-        .await?;
+pub async fn comment(State(state): State<AppState>, post: RequestPost<ByContact>) -> PageResult {
+    let (user, id, form) = (&post.user, post.id, &post.form);
     let result = state
         .services
         .access
         .comment(user, id, form.get("body"))
         .await;
-    OnRequest {
-        state: &state,
-        caller: &caller,
-        user,
-        id,
-    }
-    .outcome(&form, result, "commented", str::to_owned)
-    .await
+    post.on(&state)
+        .outcome(form, result, "commented", str::to_owned)
+        .await
+}
+
+/// The `{file}` of a draft's URL.
+#[derive(Debug, Deserialize)]
+pub struct DraftFile {
+    file: String,
 }
 
 /// `GET /requests/{id}/drafts/{file}`: a draft as a Markdown or text download.
 pub async fn download(
     State(state): State<AppState>,
     caller: Caller,
-    Path((id, file)): Path<(String, String)>,
+    RequestId(id): RequestId,
+    Path(DraftFile { file }): Path<DraftFile>,
 ) -> PageResult {
     let user = caller.user(Role::Contact)?;
-    let id = parse_uuid(&id)?;
     let (kind, format, mime) = match file.as_str() {
         "support-request.md" => (
             DraftKind::SupportRequest,

@@ -2,26 +2,22 @@
 //! (approve, request changes, reject), filing with Bentley, recording issued tokens, app keys
 //! per approved request (created and shown once, revoked), and the tokens near expiry.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use secrecy::SecretString;
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::display::{RequestRow, VaultRow};
 use super::fields::Errors;
-use super::page::{Caller, FormPairs, Layout, PageError, PageResult, see_other};
-use super::requests::{CreatedKey, OnRequest, PageQuery, Posted, SmallForm, notice_text};
-use crate::error::ApiError;
+use super::handler::{
+    ByContact, ByReviewer, Caller, FormPairs, KeyId, Layout, PageResult, RequestPost, see_other,
+};
+use super::requests::{CreatedKey, PageQuery, Posted, SmallForm, notice_text};
 use crate::http::AppState;
 use gatehouse_core::access::{AccessError, Action, IssuedToken, RequestStatus};
 use gatehouse_core::auth::Role;
 use gatehouse_core::vault::Expiry;
-
-fn parse_uuid(id: &str) -> Result<Uuid, PageError> {
-    Uuid::parse_str(id).map_err(|_| PageError::Api(ApiError::not_found("page")))
-}
 
 #[derive(Debug, Serialize)]
 struct QueueView {
@@ -92,16 +88,8 @@ pub async fn tokens(State(state): State<AppState>, caller: Caller) -> PageResult
 }
 
 /// `POST /requests/{id}/review`: approve, request changes or reject (with a comment).
-pub async fn decide(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    form: FormPairs,
-) -> PageResult {
-    let id = parse_uuid(&id)?;
-    let user = caller
-        .form_user(&state, &form, &format!("/requests/{id}"), Role::Reviewer)
-        .await?;
+pub async fn decide(State(state): State<AppState>, post: RequestPost<ByReviewer>) -> PageResult {
+    let form = &post.form;
     let (action, notice) = match form.get("decision") {
         "approve" => (Action::Approve, "approved"),
         "request_changes" => (Action::RequestChanges, "changes_requested"),
@@ -110,51 +98,29 @@ pub async fn decide(
             let mut errors = Errors::default();
             errors.add("comment", "choose approve, request changes or reject");
             let posted = Posted {
-                form: Some((SmallForm::Review, &form, &errors)),
+                form: Some((SmallForm::Review, form, &errors)),
                 ..Posted::default()
             };
-            return OnRequest {
-                state: &state,
-                caller: &caller,
-                user,
-                id,
-            }
-            .page(StatusCode::UNPROCESSABLE_ENTITY, posted)
-            .await;
+            return post
+                .on(&state)
+                .page(StatusCode::UNPROCESSABLE_ENTITY, posted)
+                .await;
         }
     };
     let comment = Some(form.get("comment").to_owned()).filter(|c| !c.trim().is_empty());
-    OnRequest {
-        state: &state,
-        caller: &caller,
-        user,
-        id,
-    }
-    .transition(&form, action, comment, notice, str::to_owned)
-    .await
+    post.on(&state)
+        .transition(form, action, comment, notice, str::to_owned)
+        .await
 }
 
 /// `POST /requests/{id}/filed`: the support request was filed with Bentley.
-pub async fn filed(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    form: FormPairs,
-) -> PageResult {
-    let id = parse_uuid(&id)?;
-    let user = caller
-        .form_user(&state, &form, &format!("/requests/{id}"), Role::Contact)
-        .await?;
+pub async fn filed(State(state): State<AppState>, post: RequestPost<ByContact>) -> PageResult {
+    let (user, id, form) = (&post.user, post.id, &post.form);
     let reference = Some(form.get("reference").to_owned());
     let result = state.services.access.mark_filed(user, id, reference).await;
-    OnRequest {
-        state: &state,
-        caller: &caller,
-        user,
-        id,
-    }
-    .outcome(&form, result, "filed", str::to_owned)
-    .await
+    post.on(&state)
+        .outcome(form, result, "filed", str::to_owned)
+        .await
 }
 
 fn date(form: &FormPairs, field: &str, errors: &mut Errors) -> Option<NaiveDate> {
@@ -174,33 +140,24 @@ fn date(form: &FormPairs, field: &str, errors: &mut Errors) -> Option<NaiveDate>
 /// `POST /requests/{id}/tokens`: records the token Bentley issued, in the vault.
 pub async fn record_token(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    form: FormPairs,
+    post: RequestPost<ByReviewer>,
 ) -> PageResult {
-    let id = parse_uuid(&id)?;
-    let user = caller
-        .form_user(&state, &form, &format!("/requests/{id}"), Role::Reviewer)
-        .await?;
+    let (user, id, form) = (&post.user, post.id, &post.form);
     let mut errors = Errors::default();
-    let issued_on = date(&form, "issuedOn", &mut errors);
+    let issued_on = date(form, "issuedOn", &mut errors);
     if issued_on.is_none() && errors.of("issuedOn").is_none() {
         errors.add("issuedOn", "is needed");
     }
-    let expires_on = date(&form, "expiresOn", &mut errors);
+    let expires_on = date(form, "expiresOn", &mut errors);
     let (Some(issued_on), true) = (issued_on, errors.is_empty()) else {
         let posted = Posted {
-            form: Some((SmallForm::Token, &form, &errors)),
+            form: Some((SmallForm::Token, form, &errors)),
             ..Posted::default()
         };
-        return OnRequest {
-            state: &state,
-            caller: &caller,
-            user,
-            id,
-        }
-        .page(StatusCode::UNPROCESSABLE_ENTITY, posted)
-        .await;
+        return post
+            .on(&state)
+            .page(StatusCode::UNPROCESSABLE_ENTITY, posted)
+            .await;
     };
     let token = IssuedToken {
         project_id: form.get("projectId").to_owned(),
@@ -218,45 +175,31 @@ pub async fn record_token(
         "secret" => "token".to_owned(),
         other => other.to_owned(),
     };
-    OnRequest {
-        state: &state,
-        caller: &caller,
-        user,
-        id,
-    }
-    .outcome(&form, result, "token_recorded", field)
-    .await
+    post.on(&state)
+        .outcome(form, result, "token_recorded", field)
+        .await
 }
 
 /// `POST /requests/{id}/keys`: creates an app key bound to the approved request; the page
 /// shows the key once.
 pub async fn create_key(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    form: FormPairs,
+    post: RequestPost<ByReviewer>,
 ) -> PageResult {
-    let id = parse_uuid(&id)?;
-    let user = caller
-        .form_user(&state, &form, &format!("/requests/{id}"), Role::Reviewer)
-        .await?;
+    let (user, id, form) = (&post.user, post.id, &post.form);
     let mut errors = Errors::default();
-    let expires_at = date(&form, "keyExpiresOn", &mut errors)
+    let expires_at = date(form, "keyExpiresOn", &mut errors)
         .and_then(|d| d.and_hms_opt(23, 59, 59))
         .map(|t| t.and_utc());
     if !errors.is_empty() {
         let posted = Posted {
-            form: Some((SmallForm::Key, &form, &errors)),
+            form: Some((SmallForm::Key, form, &errors)),
             ..Posted::default()
         };
-        return OnRequest {
-            state: &state,
-            caller: &caller,
-            user,
-            id,
-        }
-        .page(StatusCode::UNPROCESSABLE_ENTITY, posted)
-        .await;
+        return post
+            .on(&state)
+            .page(StatusCode::UNPROCESSABLE_ENTITY, posted)
+            .await;
     }
     let name = form.get("keyName").to_owned();
     match state
@@ -270,28 +213,16 @@ pub async fn create_key(
                 created_key: Some(CreatedKey { name, key }),
                 ..Posted::default()
             };
-            OnRequest {
-                state: &state,
-                caller: &caller,
-                user,
-                id,
-            }
-            .page(StatusCode::CREATED, posted)
-            .await
+            post.on(&state).page(StatusCode::CREATED, posted).await
         }
         Err(error) => {
             let field = |name: &str| match name {
                 "name" => "keyName".to_owned(),
                 _ => "keyExpiresOn".to_owned(),
             };
-            OnRequest {
-                state: &state,
-                caller: &caller,
-                user,
-                id,
-            }
-            .outcome(&form, Err::<(), AccessError>(error), "", field)
-            .await
+            post.on(&state)
+                .outcome(form, Err::<(), AccessError>(error), "", field)
+                .await
         }
     }
 }
@@ -299,19 +230,14 @@ pub async fn create_key(
 /// `POST /requests/{id}/keys/{key_id}/revoke`: revokes one of the request's app keys.
 pub async fn revoke_key(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((id, key_id)): Path<(String, String)>,
-    form: FormPairs,
+    KeyId(key_id): KeyId,
+    post: RequestPost<ByReviewer>,
 ) -> PageResult {
-    let id = parse_uuid(&id)?;
-    let key_id = parse_uuid(&key_id)?;
-    let user = caller
-        .form_user(&state, &form, &format!("/requests/{id}"), Role::Reviewer)
-        .await?;
+    let id = post.id;
     state
         .services
         .access
-        .revoke_app_key(user, id, key_id)
+        .revoke_app_key(&post.user, id, key_id)
         .await?;
     Ok(see_other(
         &format!("/requests/{id}?notice=key_revoked"),
@@ -320,48 +246,22 @@ pub async fn revoke_key(
 }
 
 /// `POST /requests/{id}/activate`: the request's token is in use.
-pub async fn activate(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    form: FormPairs,
-) -> PageResult {
-    let id = parse_uuid(&id)?;
-    let user = caller
-        .form_user(&state, &form, &format!("/requests/{id}"), Role::Reviewer)
-        .await?;
-    OnRequest {
-        state: &state,
-        caller: &caller,
-        user,
-        id,
-    }
-    .transition(&form, Action::Activate, None, "activated", str::to_owned)
-    .await
+pub async fn activate(State(state): State<AppState>, post: RequestPost<ByReviewer>) -> PageResult {
+    let form = &post.form;
+    post.on(&state)
+        .transition(form, Action::Activate, None, "activated", str::to_owned)
+        .await
 }
 
 /// `POST /requests/{id}/revoke`: withdraws access, with a reason; its keys stop working.
-pub async fn revoke(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    form: FormPairs,
-) -> PageResult {
-    let id = parse_uuid(&id)?;
-    let user = caller
-        .form_user(&state, &form, &format!("/requests/{id}"), Role::Reviewer)
-        .await?;
+pub async fn revoke(State(state): State<AppState>, post: RequestPost<ByReviewer>) -> PageResult {
+    let form = &post.form;
     let reason = Some(form.get("reason").to_owned());
     let field = |name: &str| match name {
         "comment" => "reason".to_owned(),
         other => other.to_owned(),
     };
-    OnRequest {
-        state: &state,
-        caller: &caller,
-        user,
-        id,
-    }
-    .transition(&form, Action::Revoke, reason, "revoked", field)
-    .await
+    post.on(&state)
+        .transition(form, Action::Revoke, reason, "revoked", field)
+        .await
 }

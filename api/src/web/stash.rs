@@ -15,6 +15,9 @@
 //! and all live stashes together at most `auth.stash_max_total_bytes`; past a bound the form is
 //! refused with `RATE_LIMITED` instead of kept.
 
+use axum_extra::extract::cookie::SameSite;
+
+use crate::http::cookies;
 use std::net::IpAddr;
 
 use axum::http::HeaderMap;
@@ -155,16 +158,19 @@ pub async fn take(
 
 /// The cookie that goes with a new stash.
 pub fn cookie(token: &str, secure: bool) -> String {
-    format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        TTL_MINUTES * 60,
-        if secure { "; Secure" } else { "" }
+    let max_age = TTL_MINUTES * 60;
+    cookies::set(
+        COOKIE,
+        token.to_owned(),
+        SameSite::Lax,
+        Some(max_age),
+        secure,
     )
 }
 
 /// The cookie that clears the stash's cookie once the form is restored.
 pub fn clear_cookie() -> String {
-    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+    cookies::clear(COOKIE, SameSite::Lax)
 }
 
 /// Whether a post without a session came from one of Gatehouse's own pages: browsers say so in

@@ -8,11 +8,13 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::csrf;
-use super::page::{Caller, Layout, PageResult, see_other, with_cookie};
+use super::handler::{Caller, Layout, PageResult, see_other, with_cookie};
 use crate::error::ApiError;
 use crate::http::AppState;
+use crate::http::cookies;
 use crate::http::principal::session_cookie;
 use crate::principal::Principal;
+use axum_extra::extract::cookie::SameSite;
 use gatehouse_core::auth::sessions::{self, SESSION_COOKIE};
 use gatehouse_core::auth::users;
 
@@ -180,15 +182,12 @@ pub async fn login(
         Err(error) => return ApiError::from(error).into_response(),
     };
     tracing::info!(user.id = %user.id, auth.outcome = "accepted", "signed in");
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+    let cookie = cookies::set(
+        SESSION_COOKIE,
         session.cookie_value,
-        ttl.num_seconds(),
-        if state.services.config.cookies_secure() {
-            "; Secure"
-        } else {
-            ""
-        }
+        SameSite::Lax,
+        Some(ttl.num_seconds()),
+        state.services.config.cookies_secure(),
     );
     see_other(&next, Some(cookie))
 }
@@ -207,14 +206,14 @@ pub async fn logout(
     Form(form): Form<LogoutForm>,
 ) -> PageResult {
     if !csrf::verify(&caller.principal, &caller.headers, &form.csrf) {
-        return Err(super::page::csrf_refused());
+        return Err(super::handler::csrf_refused());
     }
     if let Some(value) = session_cookie(&caller.headers) {
-        sessions::destroy(&state.services.db, value)
+        sessions::destroy(&state.services.db, &value)
             .await
             .map_err(ApiError::from)?;
     }
-    let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    let expired = cookies::clear(SESSION_COOKIE, SameSite::Lax);
     Ok(with_cookie(see_other("/", None), Some(expired)))
 }
 

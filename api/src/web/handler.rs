@@ -1,14 +1,18 @@
 //! What every page handler shares: the caller ([`Caller`], an extractor), the layout context,
-//! rendering a typed context inside the layout, posted forms ([`FormPairs`]) and the one error
-//! type of pages ([`PageError`]), which the web router turns into an HTML error page or a
-//! redirect to the sign-in form.
+//! rendering a typed context inside the layout, posted forms ([`FormPairs`]), the ids in a
+//! request's URL ([`RequestId`], [`KeyId`]), a form posted on a request's page by a signed-in
+//! user ([`RequestPost`]), and the one error type of pages ([`PageError`]), which the web router
+//! turns into an HTML error page or a redirect to the sign-in form.
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::marker::PhantomData;
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::{csrf, stash};
 use crate::error::{ApiError, ErrorCode};
@@ -16,6 +20,8 @@ use crate::http::AppState;
 use crate::http::principal::{Resolved, client_address};
 use crate::principal::Principal;
 use gatehouse_core::auth::{Role, User};
+
+use super::requests::OnRequest;
 
 /// The signed-in user, as views show it.
 #[derive(Debug, Clone, Serialize)]
@@ -272,8 +278,8 @@ impl Caller {
         let Some(token) = token else {
             return Ok(None);
         };
-        let held = crate::http::principal::cookie(&self.headers, stash::COOKIE);
-        if held != Some(token) {
+        let held = crate::http::cookies::read(&self.headers, stash::COOKIE);
+        if held.as_deref() != Some(token) {
             return Ok(None);
         }
         Ok(stash::take(&state.services.db, token, path)
@@ -373,5 +379,115 @@ impl FromRequest<AppState> for FormPairs {
             pairs.push((name.into_owned(), value.into_owned()));
         }
         Ok(Self(pairs))
+    }
+}
+
+/// A UUID named `{$param}` in the URL; one that is not a UUID is a page that does not exist.
+macro_rules! uuid_param {
+    ($(#[$doc:meta])* $name:ident, $param:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name(pub Uuid);
+
+        impl<S: Send + Sync> FromRequestParts<S> for $name {
+            type Rejection = PageError;
+
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageError> {
+                #[derive(Deserialize)]
+                struct Params {
+                    $param: Uuid,
+                }
+                Path::<Params>::from_request_parts(parts, state)
+                    .await
+                    .map(|Path(params)| Self(params.$param))
+                    .map_err(|_| PageError::Api(ApiError::not_found("page")))
+            }
+        }
+    };
+}
+
+uuid_param!(
+    /// The `{id}` of an access request's URL.
+    RequestId,
+    id
+);
+
+uuid_param!(
+    /// The `{key_id}` of an app key's URL.
+    KeyId,
+    key_id
+);
+
+/// The least role a [`RequestPost`] needs.
+pub trait MinRole {
+    /// The role.
+    const ROLE: Role;
+}
+
+/// A contact, or anyone above.
+#[derive(Debug)]
+pub struct ByContact;
+
+impl MinRole for ByContact {
+    const ROLE: Role = Role::Contact;
+}
+
+/// A reviewer, or an admin.
+#[derive(Debug)]
+pub struct ByReviewer;
+
+impl MinRole for ByReviewer {
+    const ROLE: Role = Role::Reviewer;
+}
+
+/// A form posted on an access request's page (`POST /requests/{id}/...`) by a signed-in user
+/// with at least role `R` and the form's CSRF token: what every action on the page starts from.
+/// Rejected as [`Caller::form_user`] rejects (a form posted after the session expired is
+/// stashed and the user sent to sign in, back to the request's page); an id that is not a UUID
+/// is a page that does not exist, refused before the form is read.
+#[derive(Debug)]
+pub struct RequestPost<R> {
+    /// The caller.
+    pub caller: Caller,
+    /// The signed-in user.
+    pub user: User,
+    /// The request.
+    pub id: Uuid,
+    /// The posted form.
+    pub form: FormPairs,
+    role: PhantomData<R>,
+}
+
+impl<R: MinRole> FromRequest<AppState> for RequestPost<R> {
+    type Rejection = PageError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, PageError> {
+        let (mut parts, body) = request.into_parts();
+        let Ok(caller) = Caller::from_request_parts(&mut parts, state).await;
+        let RequestId(id) = RequestId::from_request_parts(&mut parts, state).await?;
+        let form = FormPairs::from_request(Request::from_parts(parts, body), state).await?;
+        let user = caller
+            .form_user(state, &form, &format!("/requests/{id}"), R::ROLE)
+            .await?
+            .clone();
+        Ok(Self {
+            caller,
+            user,
+            id,
+            form,
+            role: PhantomData,
+        })
+    }
+}
+
+impl<R> RequestPost<R> {
+    /// The request's page, as this caller sees it: what the action answers with.
+    pub fn on<'a>(&'a self, state: &'a AppState) -> OnRequest<'a> {
+        OnRequest {
+            state,
+            caller: &self.caller,
+            user: &self.user,
+            id: self.id,
+        }
     }
 }
