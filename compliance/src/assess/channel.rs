@@ -22,12 +22,41 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Every channel, in declaration order.
+    pub const ALL: [Channel; 3] = [Channel::ApiToken, Channel::Dataclips, Channel::Both];
+
     /// The stable snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::ApiToken => "api_token",
             Channel::Dataclips => "dataclips",
             Channel::Both => "both",
+        }
+    }
+
+    /// The short label web pages show: `API token`, `Dataclips`, `API token and Dataclips`.
+    ///
+    /// A channel has two human forms on purpose. The web pages show this label in a table
+    /// column or a summary line, next to the reasons. The drafts sent to Bentley use
+    /// [`Channel::phrase`], which says what each channel of [`Channel::Both`] is for, because
+    /// that is what a reviewer weighs. Both are the server's exact wording: changing either
+    /// changes pages or draft snapshots.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::ApiToken => "API token",
+            Channel::Dataclips => "Dataclips",
+            Channel::Both => "API token and Dataclips",
+        }
+    }
+
+    /// The phrase of the drafts sent to Bentley: `API token`, `Dataclips`,
+    /// `API token for the writes, Dataclips for the bulk reads` (see [`Channel::label`] for why
+    /// two forms exist).
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Channel::ApiToken => "API token",
+            Channel::Dataclips => "Dataclips",
+            Channel::Both => "API token for the writes, Dataclips for the bulk reads",
         }
     }
 }

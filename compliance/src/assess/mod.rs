@@ -135,6 +135,37 @@ pub enum CheckStatus {
     Fail,
 }
 
+impl CheckStatus {
+    /// Every status, in declaration order.
+    pub const ALL: [CheckStatus; 3] = [CheckStatus::Pass, CheckStatus::Warn, CheckStatus::Fail];
+
+    /// The stable snake_case name (the same as the serde form; web pages use it as a CSS
+    /// class).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Warn => "warn",
+            CheckStatus::Fail => "fail",
+        }
+    }
+
+    /// The short label web pages show on a check's badge: `Passes`, `Worth improving`,
+    /// `Fix before submitting`. (The drafts to Bentley do not name statuses.)
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "Passes",
+            CheckStatus::Warn => "Worth improving",
+            CheckStatus::Fail => "Fix before submitting",
+        }
+    }
+}
+
+impl fmt::Display for CheckStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One readiness check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
@@ -174,6 +205,54 @@ pub enum Verdict {
         /// The clips that serve the workflows.
         dataclips: Vec<DataclipRef>,
     },
+}
+
+impl Verdict {
+    /// The stable snake_case kind (the same as the serde `kind` tag): `ready_to_submit`,
+    /// `needs_work`, `use_dataclips_instead`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::ReadyToSubmit => "ready_to_submit",
+            Verdict::NeedsWork { .. } => "needs_work",
+            Verdict::UseDataclipsInstead { .. } => "use_dataclips_instead",
+        }
+    }
+
+    /// The short label web pages show as the verdict's title: `Ready to submit`, `Needs work`,
+    /// `Use Dataclips instead`.
+    ///
+    /// A verdict has two human forms on purpose. A web page shows this title above a sentence
+    /// of its own about what to do next. The drafts sent to Bentley carry a single sentence,
+    /// [`Verdict::phrase`], which names the failed checks. Both are the server's exact
+    /// wording: changing either changes pages or draft snapshots.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::ReadyToSubmit => "Ready to submit",
+            Verdict::NeedsWork { .. } => "Needs work",
+            Verdict::UseDataclipsInstead { .. } => "Use Dataclips instead",
+        }
+    }
+
+    /// The sentence of the drafts sent to Bentley: `Ready to submit.`, `Needs work before
+    /// filing: {the failed checks' ids, comma-separated}.`, `Use Dataclips instead: no workflow
+    /// needs an API token.` (see [`Verdict::label`] for why two forms exist). A `String`,
+    /// unlike the other phrases, because it lists the failed checks.
+    pub fn phrase(&self) -> String {
+        match self {
+            Verdict::ReadyToSubmit => "Ready to submit.".to_owned(),
+            Verdict::NeedsWork { items } => format!(
+                "Needs work before filing: {}.",
+                items
+                    .iter()
+                    .map(|item| item.check.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Verdict::UseDataclipsInstead { .. } => {
+                "Use Dataclips instead: no workflow needs an API token.".to_owned()
+            }
+        }
+    }
 }
 
 /// The assessment of an access request.

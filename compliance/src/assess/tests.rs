@@ -594,3 +594,129 @@ proptest! {
         prop_assert_eq!(back, assessment);
     }
 }
+
+#[test]
+fn all_lists_every_channel_and_status_once_in_declaration_order() {
+    // A new variant does not compile here until it is added to `ALL` (and to these matches).
+    let channel = |channel: Channel| match channel {
+        Channel::ApiToken => 0,
+        Channel::Dataclips => 1,
+        Channel::Both => 2,
+    };
+    assert_eq!(Channel::ALL.map(channel), [0, 1, 2]);
+    let status = |status: CheckStatus| match status {
+        CheckStatus::Pass => 0,
+        CheckStatus::Warn => 1,
+        CheckStatus::Fail => 2,
+    };
+    assert_eq!(CheckStatus::ALL.map(status), [0, 1, 2]);
+}
+
+#[test]
+fn every_channel_has_the_web_label_and_the_draft_phrase_the_server_prints() {
+    // Byte for byte the wording of the web pages and of the drafts to Bentley: a change shows
+    // on pages and in draft snapshots.
+    let forms: Vec<(&str, &str, &str)> = Channel::ALL
+        .into_iter()
+        .map(|c| (c.as_str(), c.label(), c.phrase()))
+        .collect();
+    assert_eq!(
+        forms,
+        [
+            ("api_token", "API token", "API token"),
+            ("dataclips", "Dataclips", "Dataclips"),
+            (
+                "both",
+                "API token and Dataclips",
+                "API token for the writes, Dataclips for the bulk reads"
+            ),
+        ]
+    );
+    for channel in Channel::ALL {
+        assert!(!channel.label().trim().is_empty(), "{channel:?}");
+        assert!(!channel.phrase().trim().is_empty(), "{channel:?}");
+    }
+}
+
+#[test]
+fn every_check_status_has_its_serde_word_and_the_web_label_the_server_prints() {
+    let forms: Vec<(&str, &str)> = CheckStatus::ALL
+        .into_iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect();
+    assert_eq!(
+        forms,
+        [
+            ("pass", "Passes"),
+            ("warn", "Worth improving"),
+            ("fail", "Fix before submitting"),
+        ]
+    );
+    for status in CheckStatus::ALL {
+        let json = serde_json::to_string(&status).expect("a status serialises");
+        assert_eq!(json, format!("\"{}\"", status.as_str()));
+        assert_eq!(status.to_string(), status.as_str());
+        assert!(!status.label().trim().is_empty(), "{status:?}");
+    }
+}
+
+fn every_verdict() -> [Verdict; 4] {
+    [
+        Verdict::ReadyToSubmit,
+        Verdict::NeedsWork {
+            items: vec![
+                NeedsWorkItem {
+                    check: CheckId::ProjectUrls,
+                    message: "add a project URL".to_owned(),
+                },
+                NeedsWorkItem {
+                    check: CheckId::CommercialPermission,
+                    message: "confirm the permission".to_owned(),
+                },
+            ],
+        },
+        Verdict::NeedsWork { items: Vec::new() },
+        Verdict::UseDataclipsInstead {
+            dataclips: vec![DataclipRef::from(&crate::dataclips::CATALOGUE[0])],
+        },
+    ]
+}
+
+#[test]
+fn every_verdict_has_its_serde_kind_the_web_title_and_the_draft_sentence_the_server_prints() {
+    let forms: Vec<(&str, &str, String)> = every_verdict()
+        .iter()
+        .map(|v| (v.as_str(), v.label(), v.phrase()))
+        .collect();
+    assert_eq!(
+        forms,
+        [
+            (
+                "ready_to_submit",
+                "Ready to submit",
+                "Ready to submit.".to_owned()
+            ),
+            (
+                "needs_work",
+                "Needs work",
+                "Needs work before filing: project_urls, commercial_permission.".to_owned()
+            ),
+            (
+                "needs_work",
+                "Needs work",
+                "Needs work before filing: .".to_owned()
+            ),
+            (
+                "use_dataclips_instead",
+                "Use Dataclips instead",
+                "Use Dataclips instead: no workflow needs an API token.".to_owned()
+            ),
+        ]
+    );
+    for verdict in every_verdict() {
+        let json = serde_json::to_value(&verdict).expect("a verdict serialises");
+        assert_eq!(json["kind"].as_str(), Some(verdict.as_str()));
+        assert!(!verdict.label().trim().is_empty(), "{verdict:?}");
+        assert!(!verdict.phrase().trim().is_empty(), "{verdict:?}");
+    }
+}

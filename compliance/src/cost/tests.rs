@@ -351,12 +351,15 @@ fn a_route_decision_round_trips_through_json() {
     let back: RouteDecision = serde_json::from_str(&json).expect("a decision deserialises");
     assert_eq!(back, decision);
 }
-
-fn field_strategy() -> impl Strategy<Value = FieldShape> {
-    let entity = proptest::sample::select(Entity::ALL.to_vec());
+/// Trees of single and list fields over `entities`, up to four levels deep, lists with a
+/// `first` below `first_below` (or none).
+fn field_strategy_over(
+    entities: Vec<Entity>,
+    first_below: u32,
+) -> impl Strategy<Value = FieldShape> {
     let leaf = (
-        entity.clone(),
-        proptest::option::of(0u32..300),
+        proptest::sample::select(entities.clone()),
+        proptest::option::of(0u32..first_below),
         any::<bool>(),
     )
         .prop_map(|(entity, first, single)| {
@@ -368,8 +371,8 @@ fn field_strategy() -> impl Strategy<Value = FieldShape> {
         });
     leaf.prop_recursive(4, 24, 4, move |inner| {
         (
-            proptest::sample::select(Entity::ALL.to_vec()),
-            proptest::option::of(0u32..300),
+            proptest::sample::select(entities.clone()),
+            proptest::option::of(0u32..first_below),
             proptest::collection::vec(inner, 0..4),
         )
             .prop_map(|(entity, first, children)| {
@@ -378,7 +381,122 @@ fn field_strategy() -> impl Strategy<Value = FieldShape> {
     })
 }
 
+fn field_strategy() -> impl Strategy<Value = FieldShape> {
+    field_strategy_over(Entity::ALL.to_vec(), 300)
+}
+
+/// The entities a dataclip holds, and projects (the scope of every clip, never read from one).
+fn entities_with_a_clip() -> Vec<Entity> {
+    let mut entities: Vec<Entity> = crate::dataclips::CATALOGUE
+        .iter()
+        .map(|entry| entry.entity)
+        .collect();
+    entities.push(Entity::Project);
+    entities
+}
+
+/// Root fields of every kind routing looks at: reads over any entity or only over entities a
+/// clip holds (so snapshots can answer), with a `first` mostly within the largest page (200),
+/// date windows on both sides of the upstream's 62 days, aggregates, and writes.
+fn routed_field_strategy() -> impl Strategy<Value = FieldShape> {
+    let any_entity = || proptest::sample::select(Entity::ALL.to_vec());
+    prop_oneof![
+        3 => field_strategy_over(Entity::ALL.to_vec(), 210),
+        4 => field_strategy_over(entities_with_a_clip(), 210),
+        2 => (field_strategy_over(entities_with_a_clip(), 210), 1u32..120)
+            .prop_map(|(field, days)| field.with_window_days(days)),
+        1 => any_entity().prop_map(|entity| FieldShape::aggregate("total", entity)),
+        1 => (any_entity(), proptest::collection::vec(field_strategy(), 0..2)).prop_map(
+            |(entity, children)| FieldShape::mutation("write", entity).with_children(children)
+        ),
+    ]
+}
+
+/// An operation, a policy (only the budget varies), what the service holds, and the staleness
+/// the client accepts; ages straddle the policy's freshness and each other.
+fn routing_case_strategy()
+-> impl Strategy<Value = (OperationShape, RoutePolicy, Sources, Option<u64>)> {
+    let clip_ages = prop_oneof![
+        // Every clip has a snapshot, of some age.
+        proptest::collection::vec(0u64..20_000, 6).prop_map(|ages| {
+            crate::dataclips::CATALOGUE
+                .iter()
+                .map(|entry| entry.entity)
+                .zip(ages)
+                .collect::<BTreeMap<_, _>>()
+        }),
+        // Snapshots of some entities only, clips or not.
+        proptest::collection::btree_map(
+            proptest::sample::select(Entity::ALL.to_vec()),
+            0u64..20_000,
+            0..6,
+        ),
+    ];
+    (
+        proptest::collection::vec(routed_field_strategy(), 1..3),
+        0u64..3_000,
+        proptest::option::of(0u64..200),
+        clip_ages,
+        proptest::option::of(prop_oneof![3 => 0u64..20_000, 1 => Just(u64::MAX)]),
+    )
+        .prop_map(
+            |(fields, budget, cache_age_secs, dataclip_age_secs, accept)| {
+                let policy = RoutePolicy {
+                    budget,
+                    ..RoutePolicy::default()
+                };
+                let sources = Sources {
+                    cache_age_secs,
+                    dataclip_age_secs,
+                };
+                (OperationShape::new(None, fields), policy, sources, accept)
+            },
+        )
+}
+
+/// The age of the oldest snapshot when every entity `shape` loads (but projects) has a clip
+/// with a snapshot no older than `max_age`; `None` otherwise or when it loads no such entity.
+fn accepted_snapshot_age(shape: &OperationShape, sources: &Sources, max_age: u64) -> Option<u64> {
+    let ages: Option<Vec<u64>> = shape
+        .entities()
+        .into_iter()
+        .filter(|entity| *entity != Entity::Project)
+        .map(|entity| {
+            crate::dataclips::dataclip_for(entity)?;
+            sources
+                .dataclip_age_secs
+                .get(&entity)
+                .copied()
+                .filter(|age| *age <= max_age)
+        })
+        .collect();
+    ages?.into_iter().max()
+}
+
+#[test]
+fn the_routing_cases_reach_every_decision() {
+    // Guards the property below: a generator that never reached a refusal (or a snapshot)
+    // would let it pass without checking anything.
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = routing_case_strategy();
+    let mut codes = std::collections::BTreeSet::new();
+    for _ in 0..512 {
+        let (shape, policy, sources, accept) = strategy
+            .new_tree(&mut runner)
+            .expect("a routing case is generated")
+            .current();
+        codes.insert(route(&shape, &policy, &sources, accept).code());
+    }
+    assert_eq!(
+        codes.into_iter().collect::<Vec<_>>(),
+        ["cache", "dataclip", "live", "too_costly", "use_dataclips"]
+    );
+}
+
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
     #[test]
     fn upstream_calls_are_at_most_one_per_field_plus_the_rows_over_the_page_size(
         fields in proptest::collection::vec(field_strategy(), 1..3),
@@ -392,15 +510,70 @@ proptest! {
         prop_assert!(cost.upstream_calls >= costs.len() as u64);
     }
 
+    /// The code is the decision's serde `kind` tag (what is stored and what clients see as the
+    /// GraphQL `extensions.code`), `is_refusal` agrees with it, and a refusal comes exactly when
+    /// the inputs call for it: `use_dataclips` for an analytical read no accepted snapshot
+    /// answers, `too_costly` for a write, or a read nothing cheaper answers, over the budget.
+    /// Each answer is likewise checked against why it was chosen over the cheaper sources.
     #[test]
     fn routing_any_shape_never_panics_and_a_refusal_has_a_stable_code(
-        fields in proptest::collection::vec(field_strategy(), 1..3),
-        accept in proptest::option::of(0u64..100_000),
+        (shape, policy, sources, accept) in routing_case_strategy(),
     ) {
-        let shape = OperationShape::new(None, fields);
-        let decision = route(&shape, &RoutePolicy::default(), &Sources::default(), accept);
-        prop_assert!(
-            ["live", "cache", "dataclip", "use_dataclips", "too_costly"].contains(&decision.code())
+        let decision = route(&shape, &policy, &sources, accept);
+
+        let json = serde_json::to_value(&decision).expect("a decision serialises");
+        prop_assert_eq!(json["kind"].as_str(), Some(decision.code()));
+        prop_assert_eq!(
+            decision.is_refusal(),
+            matches!(decision.code(), "use_dataclips" | "too_costly")
         );
+
+        let cost = estimate(&shape, &policy.cost);
+        let writes = shape.writes();
+        let analytical = analytical_shape(&shape, &policy);
+        let fresh_cache = sources
+            .cache_age_secs
+            .filter(|age| *age <= accept.unwrap_or(policy.fresh_cache_secs));
+        let snapshot = accept.and_then(|max_age| accepted_snapshot_age(&shape, &sources, max_age));
+        // Nothing cheaper than the live API answers a plain read.
+        let only_live_answers =
+            writes || (analytical.is_none() && fresh_cache.is_none() && snapshot.is_none());
+
+        match &decision {
+            RouteDecision::Cache { age_secs } => {
+                prop_assert!(!writes && analytical.is_none());
+                prop_assert_eq!(Some(*age_secs), fresh_cache);
+            }
+            RouteDecision::Dataclip { dataclips, age_secs } => {
+                prop_assert!(!writes);
+                prop_assert!(analytical.is_some() || fresh_cache.is_none());
+                prop_assert_eq!(Some(*age_secs), snapshot);
+                let mut clip_entities: Vec<Entity> = dataclips.iter().map(|c| c.entity).collect();
+                clip_entities.sort();
+                let mut read: Vec<Entity> = shape.entities();
+                read.retain(|entity| *entity != Entity::Project);
+                prop_assert_eq!(clip_entities, read);
+            }
+            RouteDecision::Live { estimate } => {
+                prop_assert_eq!(*estimate, cost);
+                prop_assert!(cost.score <= policy.budget);
+                prop_assert!(only_live_answers);
+            }
+            RouteDecision::UseDataclips { reason, analytics_field, hint } => {
+                prop_assert!(!writes && snapshot.is_none());
+                prop_assert_eq!(Some(reason), analytical.as_ref());
+                prop_assert_eq!(
+                    analytics_field.as_deref(),
+                    reason.entity.and_then(crate::dataclips::analytics_field_for)
+                );
+                prop_assert!(hint.starts_with(&reason.to_string()), "{}", hint);
+            }
+            RouteDecision::TooCostly { estimate, budget } => {
+                prop_assert_eq!(*estimate, cost);
+                prop_assert_eq!(*budget, policy.budget);
+                prop_assert!(cost.score > policy.budget);
+                prop_assert!(only_live_answers);
+            }
+        }
     }
 }

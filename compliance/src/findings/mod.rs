@@ -281,6 +281,38 @@ pub enum Severity {
     Critical,
 }
 
+impl Severity {
+    /// Every severity, in declaration order (least to most severe).
+    pub const ALL: [Severity; 3] = [Severity::Info, Severity::Warning, Severity::Critical];
+
+    /// The stable snake_case name (the same as the serde form; the usage report uses it as a
+    /// CSS class and prints it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// The short label for people: `info`, `warning`, `critical`. The same words as
+    /// [`Severity::as_str`] today (what the usage report prints), but for people: `as_str` is
+    /// stored and used as a CSS class and never changes, this may.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The stable code of a finding (its snake_case form is what clients translate).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -419,3 +419,32 @@ fn calls_when_no_load_was_declared_are_critical_without_a_percentage() {
     assert_eq!(daily.evidence.declared, Some(0));
     assert_eq!(daily.evidence.percent, None);
 }
+
+#[test]
+fn every_severity_has_its_serde_word_and_the_label_the_usage_report_prints() {
+    // A new variant does not compile here until it is added to `ALL` (and to this match).
+    let index = |severity: Severity| match severity {
+        Severity::Info => 0,
+        Severity::Warning => 1,
+        Severity::Critical => 2,
+    };
+    assert_eq!(Severity::ALL.map(index), [0, 1, 2]);
+    let forms: Vec<(&str, &str)> = Severity::ALL
+        .into_iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect();
+    assert_eq!(
+        forms,
+        [
+            ("info", "info"),
+            ("warning", "warning"),
+            ("critical", "critical")
+        ]
+    );
+    for severity in Severity::ALL {
+        let json = serde_json::to_string(&severity).expect("a severity serialises");
+        assert_eq!(json, format!("\"{}\"", severity.as_str()));
+        assert_eq!(severity.to_string(), severity.as_str());
+        assert!(!severity.label().trim().is_empty(), "{severity:?}");
+    }
+}

@@ -260,12 +260,41 @@ pub enum Direction {
 }
 
 impl Direction {
-    /// The stable snake_case name.
+    /// Every direction, in declaration order.
+    pub const ALL: [Direction; 3] = [Direction::Read, Direction::Write, Direction::TwoWay];
+
+    /// The stable snake_case name (the same as the serde form, and the value the request form
+    /// posts); [`FromStr`] parses it back.
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::Read => "read",
             Direction::Write => "write",
             Direction::TwoWay => "two_way",
+        }
+    }
+
+    /// The short label web pages show: `read`, `write`, `two-way`.
+    ///
+    /// A direction has two human forms on purpose. The web pages (the assessment panel, a
+    /// workflow's summary) show this bare word next to the entities and operations that say
+    /// what moves. The drafts sent to Bentley use [`Direction::phrase`], which names SYNCHRO
+    /// Perform, because a reviewer reads that line on its own. Both are the server's exact
+    /// wording: changing either changes pages or draft snapshots.
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::Read => "read",
+            Direction::Write => "write",
+            Direction::TwoWay => "two-way",
+        }
+    }
+
+    /// The phrase of the drafts sent to Bentley: `read from SYNCHRO Perform`,
+    /// `write to SYNCHRO Perform`, `two-way` (see [`Direction::label`] for why two forms exist).
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Direction::Read => "read from SYNCHRO Perform",
+            Direction::Write => "write to SYNCHRO Perform",
+            Direction::TwoWay => "two-way",
         }
     }
 
@@ -294,6 +323,23 @@ impl Direction {
 impl fmt::Display for Direction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The error of parsing a word that is not a direction's [`Direction::as_str`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown direction `{0}`: expected read, write or two_way")]
+pub struct UnknownDirection(pub String);
+
+impl FromStr for Direction {
+    type Err = UnknownDirection;
+
+    /// Parses exactly a word of [`Direction::as_str`] (case and spaces matter).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Direction::ALL
+            .into_iter()
+            .find(|direction| direction.as_str() == s)
+            .ok_or_else(|| UnknownDirection(s.to_owned()))
     }
 }
 
@@ -335,6 +381,63 @@ mod tests {
         assert!(Access::Write.permits(Access::Read));
         assert!(Access::Read.permits(Access::Read));
         assert!(!Access::Read.permits(Access::Write));
+    }
+
+    #[test]
+    fn all_lists_every_direction_once_in_declaration_order() {
+        // A new variant does not compile here until it is added to `ALL` (and to this match).
+        let index = |direction: Direction| match direction {
+            Direction::Read => 0,
+            Direction::Write => 1,
+            Direction::TwoWay => 2,
+        };
+        assert_eq!(Direction::ALL.map(index), [0, 1, 2]);
+    }
+
+    #[test]
+    fn every_direction_parses_back_from_its_string_form_which_is_its_serde_form() {
+        for direction in Direction::ALL {
+            assert_eq!(direction.as_str().parse::<Direction>(), Ok(direction));
+            assert_eq!(direction.to_string(), direction.as_str());
+            let json = serde_json::to_string(&direction).expect("a direction serialises");
+            assert_eq!(json, format!("\"{}\"", direction.as_str()));
+        }
+    }
+
+    #[test]
+    fn an_unknown_direction_word_is_refused_with_what_was_expected() {
+        for word in [
+            "", "Read", "READ", " read", "read ", "two-way", "two way", "twoway", "both", "r",
+        ] {
+            let err = word.parse::<Direction>().expect_err(word);
+            assert_eq!(err, UnknownDirection(word.to_owned()));
+            assert_eq!(
+                err.to_string(),
+                format!("unknown direction `{word}`: expected read, write or two_way")
+            );
+        }
+    }
+
+    #[test]
+    fn every_direction_has_the_web_label_and_the_draft_phrase_the_server_prints() {
+        // Byte for byte the wording of the web pages and of the drafts to Bentley: a change
+        // shows on pages and in draft snapshots.
+        let forms: Vec<(&str, &str)> = Direction::ALL
+            .into_iter()
+            .map(|d| (d.label(), d.phrase()))
+            .collect();
+        assert_eq!(
+            forms,
+            [
+                ("read", "read from SYNCHRO Perform"),
+                ("write", "write to SYNCHRO Perform"),
+                ("two-way", "two-way"),
+            ]
+        );
+        for direction in Direction::ALL {
+            assert!(!direction.label().trim().is_empty(), "{direction:?}");
+            assert!(!direction.phrase().trim().is_empty(), "{direction:?}");
+        }
     }
 
     #[test]

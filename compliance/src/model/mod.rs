@@ -6,10 +6,11 @@ mod request;
 mod schedule;
 mod validated;
 
-pub use entity::{Access, Direction, Entity, Operation, UnknownEntity};
+pub use entity::{Access, Direction, Entity, Operation, UnknownDirection, UnknownEntity};
 pub use request::{
     AccessRequest, ApiDocsConfirmation, CommercialPermission, EntityAccess, Integration,
-    Mitigations, Platform, ProjectContact, Requester, UploadProfile, Workflow, WorkflowPurpose,
+    Mitigations, Platform, ProjectContact, Requester, UnknownWorkflowPurpose, UploadProfile,
+    Workflow, WorkflowPurpose,
 };
 pub use schedule::{MINUTES_PER_DAY, SyncWindow, TimeError, TimeOfDay, Trigger};
 pub use validated::{

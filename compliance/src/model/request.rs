@@ -1,6 +1,9 @@
 //! The access request: what a project contact tells Bentley (and Gatehouse) about the
 //! integration that an API token is for.
 
+use std::fmt;
+use std::str::FromStr;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -164,12 +167,66 @@ pub enum WorkflowPurpose {
 }
 
 impl WorkflowPurpose {
+    /// Every purpose, in declaration order.
+    pub const ALL: [WorkflowPurpose; 3] = [
+        WorkflowPurpose::Integration,
+        WorkflowPurpose::Analytics,
+        WorkflowPurpose::Reporting,
+    ];
+
+    /// The stable snake_case name (the same as the serde form, and the value the request form
+    /// posts); [`FromStr`] parses it back.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkflowPurpose::Integration => "integration",
+            WorkflowPurpose::Analytics => "analytics",
+            WorkflowPurpose::Reporting => "reporting",
+        }
+    }
+
+    /// The short label web pages and the drafts to Bentley show: `integration`, `analytics`,
+    /// `reporting`.
+    ///
+    /// The same words as [`WorkflowPurpose::as_str`] today, but for people: `as_str` is stored
+    /// and posted and never changes, this may. The drafts use the same words, so there is no
+    /// separate draft phrase.
+    pub fn label(self) -> &'static str {
+        match self {
+            WorkflowPurpose::Integration => "integration",
+            WorkflowPurpose::Analytics => "analytics",
+            WorkflowPurpose::Reporting => "reporting",
+        }
+    }
+
     /// Whether the purpose is analytics or reporting.
     pub fn is_analytical(self) -> bool {
         matches!(
             self,
             WorkflowPurpose::Analytics | WorkflowPurpose::Reporting
         )
+    }
+}
+
+impl fmt::Display for WorkflowPurpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of parsing a word that is not a purpose's [`WorkflowPurpose::as_str`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown workflow purpose `{0}`: expected integration, analytics or reporting")]
+pub struct UnknownWorkflowPurpose(pub String);
+
+impl FromStr for WorkflowPurpose {
+    type Err = UnknownWorkflowPurpose;
+
+    /// Parses exactly a word of [`WorkflowPurpose::as_str`] (case and spaces matter).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        WorkflowPurpose::ALL
+            .into_iter()
+            .find(|purpose| purpose.as_str() == s)
+            .ok_or_else(|| UnknownWorkflowPurpose(s.to_owned()))
     }
 }
 
@@ -283,4 +340,65 @@ fn dedup(entities: impl Iterator<Item = Entity>) -> Vec<Entity> {
         }
     }
     seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_purpose_once_in_declaration_order() {
+        // A new variant does not compile here until it is added to `ALL` (and to this match).
+        let index = |purpose: WorkflowPurpose| match purpose {
+            WorkflowPurpose::Integration => 0,
+            WorkflowPurpose::Analytics => 1,
+            WorkflowPurpose::Reporting => 2,
+        };
+        assert_eq!(WorkflowPurpose::ALL.map(index), [0, 1, 2]);
+    }
+
+    #[test]
+    fn every_purpose_parses_back_from_its_string_form_which_is_its_serde_form() {
+        for purpose in WorkflowPurpose::ALL {
+            assert_eq!(purpose.as_str().parse::<WorkflowPurpose>(), Ok(purpose));
+            assert_eq!(purpose.to_string(), purpose.as_str());
+            let json = serde_json::to_string(&purpose).expect("a purpose serialises");
+            assert_eq!(json, format!("\"{}\"", purpose.as_str()));
+        }
+    }
+
+    #[test]
+    fn an_unknown_purpose_word_is_refused_with_what_was_expected() {
+        for word in [
+            "",
+            "Integration",
+            "ANALYTICS",
+            " reporting",
+            "reporting ",
+            "analytic",
+            "report",
+            "bi",
+            "integration,analytics",
+        ] {
+            let err = word.parse::<WorkflowPurpose>().expect_err(word);
+            assert_eq!(err, UnknownWorkflowPurpose(word.to_owned()));
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "unknown workflow purpose `{word}`: expected integration, analytics or \
+                     reporting"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn every_purpose_has_the_label_the_server_prints() {
+        // Byte for byte the wording of the web pages and of the drafts to Bentley.
+        let labels: Vec<&str> = WorkflowPurpose::ALL.map(WorkflowPurpose::label).to_vec();
+        assert_eq!(labels, ["integration", "analytics", "reporting"]);
+        for purpose in WorkflowPurpose::ALL {
+            assert!(!purpose.label().trim().is_empty(), "{purpose:?}");
+        }
+    }
 }

@@ -311,12 +311,31 @@ mod tests {
             .runs_per_day(window);
             prop_assert!(runs(shorter) >= runs(longer));
         }
+    }
 
-        #[test]
-        fn every_time_of_day_round_trips_through_its_text(hour in 0u8..24, minute in 0u8..60) {
-            let t = TimeOfDay::new(hour, minute).expect("in range");
-            prop_assert_eq!(TimeOfDay::parse(&t.to_string()), Ok(t));
-            prop_assert_eq!(t.hour(), hour);
+    #[test]
+    fn every_time_of_day_round_trips_through_its_text() {
+        // Every (hour, minute) pair a u8 can hold: the 1,440 times of a day and every value out
+        // of range, which `new` refuses.
+        let mut times = 0;
+        for hour in 0..=u8::MAX {
+            for minute in 0..=u8::MAX {
+                let Some(t) = TimeOfDay::new(hour, minute) else {
+                    assert!(hour >= 24 || minute >= 60, "{hour}:{minute} refused");
+                    continue;
+                };
+                assert!(hour < 24 && minute < 60, "{hour}:{minute} accepted");
+                times += 1;
+                let text = t.to_string();
+                assert_eq!(text, format!("{hour:02}:{minute:02}"));
+                assert_eq!(TimeOfDay::parse(&text), Ok(t));
+                assert_eq!(t.hour(), hour);
+                assert_eq!(
+                    t.minutes_since_midnight(),
+                    u32::from(hour) * 60 + u32::from(minute)
+                );
+            }
         }
+        assert_eq!(times, MINUTES_PER_DAY);
     }
 }
