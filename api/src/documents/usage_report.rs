@@ -94,12 +94,7 @@ impl<'a> ReportView<'a> {
                 let evidence = evidence_lines(&f.evidence);
                 FindingRow {
                     code: f.code.as_str().to_owned(),
-                    severity: match f.severity {
-                        gatehouse_compliance::findings::Severity::Info => "info",
-                        gatehouse_compliance::findings::Severity::Warning => "warning",
-                        gatehouse_compliance::findings::Severity::Critical => "critical",
-                    }
-                    .to_owned(),
+                    severity: f.severity.as_str().to_owned(),
                     title: f.title.clone(),
                     detail: f.detail.clone(),
                     evidence,

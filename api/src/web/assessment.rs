@@ -4,7 +4,7 @@
 //! the live fragment the form's script fetches.
 
 use gatehouse_compliance::Assessment;
-use gatehouse_compliance::assess::{Channel, CheckId, CheckStatus, Load, Verdict};
+use gatehouse_compliance::assess::{Channel, CheckId, Load, Verdict};
 use gatehouse_compliance::model::Direction;
 use gatehouse_compliance::text;
 use serde::Serialize;
@@ -106,24 +106,6 @@ fn check_title(id: CheckId) -> &'static str {
     }
 }
 
-/// A channel for people.
-pub fn channel_label(channel: Channel) -> &'static str {
-    match channel {
-        Channel::ApiToken => "API token",
-        Channel::Dataclips => "Dataclips",
-        Channel::Both => "API token and Dataclips",
-    }
-}
-
-/// A direction for people.
-pub fn direction_label(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Read => "read",
-        Direction::Write => "write",
-        Direction::TwoWay => "two-way",
-    }
-}
-
 fn load_row(workflow: String, runs: Option<u64>, load: Load, missing: &[String]) -> LoadRow {
     LoadRow {
         workflow,
@@ -138,16 +120,14 @@ fn load_row(workflow: String, runs: Option<u64>, load: Load, missing: &[String])
 
 impl From<&Assessment> for AssessmentPanel {
     fn from(a: &Assessment) -> Self {
-        let (verdict, verdict_title, verdict_text) = match &a.verdict {
+        let (verdict, verdict_text) = match &a.verdict {
             Verdict::ReadyToSubmit => (
                 "ready",
-                "Ready to submit",
                 "Every check passes or only warns: the request gives Bentley what it asks for."
                     .to_owned(),
             ),
             Verdict::NeedsWork { items } => (
                 "needs_work",
-                "Needs work",
                 format!(
                     "Fix {} before submitting.",
                     text::count(items.len() as u64, "failed check", "failed checks")
@@ -155,7 +135,6 @@ impl From<&Assessment> for AssessmentPanel {
             ),
             Verdict::UseDataclipsInstead { dataclips } => (
                 "use_dataclips",
-                "Use Dataclips instead",
                 format!(
                     "No workflow needs an API token: ask for these dataclips instead: {}.",
                     dataclips
@@ -170,11 +149,7 @@ impl From<&Assessment> for AssessmentPanel {
             .checks
             .iter()
             .map(|c| {
-                let (status, status_label) = match c.status {
-                    CheckStatus::Pass => ("pass", "Passes"),
-                    CheckStatus::Warn => ("warn", "Worth improving"),
-                    CheckStatus::Fail => ("fail", "Fix before submitting"),
-                };
+                let (status, status_label) = (c.status.as_str(), c.status.label());
                 CheckRow {
                     id: c.id.as_str(),
                     status,
@@ -193,10 +168,10 @@ impl From<&Assessment> for AssessmentPanel {
         checks.sort_by_key(|c| rank(c.status));
         Self {
             verdict,
-            verdict_title,
+            verdict_title: a.verdict.label(),
             verdict_text,
-            direction: a.direction.map(direction_label),
-            channel: a.channel.map(channel_label),
+            direction: a.direction.map(Direction::label),
+            channel: a.channel.map(Channel::label),
             fails: checks.iter().filter(|c| c.status == "fail").count(),
             warnings: checks.iter().filter(|c| c.status == "warn").count(),
             checks,
@@ -205,7 +180,7 @@ impl From<&Assessment> for AssessmentPanel {
                 .iter()
                 .map(|c| ChannelRow {
                     workflow: c.workflow.clone(),
-                    channel: channel_label(c.channel),
+                    channel: c.channel.label(),
                     reasons: c.reasons.clone(),
                     dataclips: c.dataclips.iter().map(|d| d.title.clone()).collect(),
                 })

@@ -3,12 +3,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gatehouse_compliance::AccessRequest;
-use gatehouse_compliance::model::{Trigger, WorkflowPurpose};
+use gatehouse_compliance::model::Trigger;
 use gatehouse_compliance::text;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::assessment::direction_label;
 use gatehouse_core::access::{Comment, RequestStatus, StoredRequest};
 use gatehouse_core::audit::AuditEntry;
 use gatehouse_core::auth::AppKeyInfo;
@@ -404,15 +403,7 @@ impl From<&AccessRequest> for RequestDetails {
                 .map(|w| WorkflowSummary {
                     name: w.name.clone(),
                     description: or_not_stated(w.description.clone()),
-                    kind: format!(
-                        "{}, for {}",
-                        direction_label(w.direction),
-                        match w.purpose {
-                            WorkflowPurpose::Integration => "integration",
-                            WorkflowPurpose::Analytics => "analytics",
-                            WorkflowPurpose::Reporting => "reporting",
-                        }
-                    ),
+                    kind: format!("{}, for {}", w.direction.label(), w.purpose.label()),
                     entities: w
                         .entities
                         .iter()

@@ -632,7 +632,7 @@ impl WorkflowForm {
             name: input.name.clone(),
             description: input.description.clone(),
             direction: input.direction.as_str().to_owned(),
-            purpose: purpose_str(input.purpose).to_owned(),
+            purpose: input.purpose.as_str().to_owned(),
             operations: input
                 .entities
                 .iter()
@@ -684,24 +684,14 @@ impl WorkflowForm {
 
     fn to_input(&self, row: usize, errors: &mut Errors) -> WorkflowInput {
         let key = |field: &str| workflow_key(row, field);
-        let direction = match self.direction.as_str() {
-            "write" => Direction::Write,
-            "two_way" => Direction::TwoWay,
-            "read" => Direction::Read,
-            _ => {
-                errors.add(key("direction"), "choose read, write or two-way");
-                Direction::Read
-            }
-        };
-        let purpose = match self.purpose.as_str() {
-            "analytics" => WorkflowPurpose::Analytics,
-            "reporting" => WorkflowPurpose::Reporting,
-            "integration" => WorkflowPurpose::Integration,
-            _ => {
-                errors.add(key("purpose"), "choose integration, analytics or reporting");
-                WorkflowPurpose::Integration
-            }
-        };
+        let direction = self.direction.parse::<Direction>().unwrap_or_else(|_| {
+            errors.add(key("direction"), "choose read, write or two-way");
+            Direction::Read
+        });
+        let purpose = self.purpose.parse::<WorkflowPurpose>().unwrap_or_else(|_| {
+            errors.add(key("purpose"), "choose integration, analytics or reporting");
+            WorkflowPurpose::Integration
+        });
         let mut entities: Vec<EntityAccess> = Vec::new();
         for pair in &self.operations {
             let parsed = pair.split_once(':').and_then(|(entity, op)| {
@@ -942,14 +932,6 @@ impl WorkflowForm {
                 .map(|o| capitalise(o.as_str()))
                 .collect(),
         }
-    }
-}
-
-fn purpose_str(purpose: WorkflowPurpose) -> &'static str {
-    match purpose {
-        WorkflowPurpose::Integration => "integration",
-        WorkflowPurpose::Analytics => "analytics",
-        WorkflowPurpose::Reporting => "reporting",
     }
 }
 

@@ -3,9 +3,9 @@
 //! [`DataclipsRequestContext`]) that always carry every field. The templates that render them
 //! are the server's (`documents::Drafts`), behind [`DraftRenderer`].
 
-use gatehouse_compliance::assess::{Channel, CheckStatus, Verdict};
+use gatehouse_compliance::assess::CheckStatus;
 use gatehouse_compliance::dataclips::DEFAULT_REFRESH_HOURS;
-use gatehouse_compliance::model::{Direction, Trigger, WorkflowPurpose};
+use gatehouse_compliance::model::Trigger;
 use gatehouse_compliance::text;
 use gatehouse_compliance::{AccessRequest, Assessment};
 use serde::Serialize;
@@ -187,30 +187,6 @@ fn or(value: &str, fallback: &str) -> String {
     }
 }
 
-fn direction_phrase(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Read => "read from SYNCHRO Perform",
-        Direction::Write => "write to SYNCHRO Perform",
-        Direction::TwoWay => "two-way",
-    }
-}
-
-fn channel_phrase(channel: Channel) -> &'static str {
-    match channel {
-        Channel::ApiToken => "API token",
-        Channel::Dataclips => "Dataclips",
-        Channel::Both => "API token for the writes, Dataclips for the bulk reads",
-    }
-}
-
-fn purpose_phrase(purpose: WorkflowPurpose) -> &'static str {
-    match purpose {
-        WorkflowPurpose::Integration => "integration",
-        WorkflowPurpose::Analytics => "analytics",
-        WorkflowPurpose::Reporting => "reporting",
-    }
-}
-
 impl SupportRequestContext {
     /// The context of a request and its assessment.
     pub fn new(request: &AccessRequest, assessment: &Assessment, meta: &DraftMeta) -> Self {
@@ -226,19 +202,13 @@ impl SupportRequestContext {
             .map(|w| {
                 let channel = assessment.channel_of(&w.name).map_or_else(
                     || "not assessed".to_owned(),
-                    |rec| {
-                        format!(
-                            "{}: {}",
-                            channel_phrase(rec.channel),
-                            rec.reasons.join("; ")
-                        )
-                    },
+                    |rec| format!("{}: {}", rec.channel.phrase(), rec.reasons.join("; ")),
                 );
                 WorkflowContext {
                     name: or(&w.name, "unnamed workflow"),
                     description: or(&w.description, "not described"),
-                    direction: direction_phrase(w.direction).to_owned(),
-                    purpose: purpose_phrase(w.purpose).to_owned(),
+                    direction: w.direction.phrase().to_owned(),
+                    purpose: w.purpose.label().to_owned(),
                     entities: w
                         .entities
                         .iter()
@@ -412,20 +382,7 @@ impl SupportRequestContext {
             bytes_per_day: text::bytes(load.total.bytes_per_day),
             complete: load.complete,
         };
-        let verdict = match &assessment.verdict {
-            Verdict::ReadyToSubmit => "Ready to submit.".to_owned(),
-            Verdict::NeedsWork { items } => format!(
-                "Needs work before filing: {}.",
-                items
-                    .iter()
-                    .map(|i| i.check.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Verdict::UseDataclipsInstead { .. } => {
-                "Use Dataclips instead: no workflow needs an API token.".to_owned()
-            }
-        };
+        let verdict = assessment.verdict.phrase();
         Self {
             meta: meta.clone(),
             project_urls: request
@@ -479,7 +436,7 @@ impl SupportRequestContext {
             mitigations_missing: m.missing().into_iter().map(str::to_owned).collect(),
             channel: assessment.channel.map_or_else(
                 || "not assessed (no workflow)".to_owned(),
-                |c| channel_phrase(c).to_owned(),
+                |c| c.phrase().to_owned(),
             ),
             verdict,
             warnings: assessment
