@@ -13,9 +13,9 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::clips::{Clip, ClipInfo};
 use crate::config::{Scope, SizeCounts};
 use crate::data::ProjectInfo;
-use crate::dataclips::{Clip, ClipInfo};
 use crate::error::{ApiError, ApiResult};
 use crate::faults::{FaultRule, FaultRuleState};
 use crate::state::{SimError, SimState};

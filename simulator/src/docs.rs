@@ -62,7 +62,7 @@ impl utoipa::Modify for SecuritySchemes {
     ),
     components(schemas(
         crate::model::ContinuationPage, crate::model::PageLinks, crate::model::Link,
-        crate::dataclips::CatalogueEntry, crate::dataclips::ClipInfo,
+        crate::dataclips::CatalogueEntry, crate::clips::ClipInfo,
     )),
     modifiers(&SecuritySchemes),
     tags(

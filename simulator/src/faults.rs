@@ -358,6 +358,9 @@ impl FaultBook {
     }
 }
 
+/// How long an injected hang sleeps: far past any sensible client timeout.
+pub(crate) const HANG: Duration = Duration::from_secs(3600);
+
 #[cfg(test)]
 mod tests {
     use super::*;

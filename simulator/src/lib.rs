@@ -20,6 +20,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod clips;
 pub mod config;
 pub mod data;
 pub mod dataclips;

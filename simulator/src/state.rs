@@ -5,16 +5,18 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::clips::catalogue_names;
 use crate::config::{ProjectRef, Scope, SimConfig};
 use crate::data::seed::{IdKind, Ids};
+use crate::data::snapshot::Snapshot;
 use crate::data::{ProjectData, ProjectInfo};
-use crate::dataclips::{Snapshot, catalogue_names};
 use crate::faults::FaultBook;
 use crate::stats::StatsRecorder;
 
@@ -124,7 +126,7 @@ impl Sim {
     pub fn new(config: SimConfig) -> Result<Sim, SimError> {
         let projects = crate::data::seed::generate(config.seed, &config.size);
         let now = Utc::now();
-        let boundary = crate::dataclips::last_boundary(now, config.dataclip_refresh);
+        let boundary = crate::data::snapshot::last_boundary(now, config.dataclip_refresh);
         let projects: Vec<ProjectSlot> = projects
             .into_iter()
             .map(|data| {
@@ -337,4 +339,41 @@ impl Drop for HeavyGuard {
 pub fn token_fingerprint(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     format!("tok-{}", hex::encode(&digest[..4]))
+}
+
+/// Records a call when dropped: with the answer's status, or 499 when the request was
+/// abandoned before an answer (the client went away).
+pub(crate) struct CallRecord {
+    sim: SimState,
+    method: String,
+    endpoint: String,
+    token: String,
+    status: Option<u16>,
+}
+
+impl CallRecord {
+    pub(crate) fn new(sim: SimState, method: &str, endpoint: String, token: String) -> Self {
+        CallRecord {
+            sim,
+            method: method.to_owned(),
+            endpoint,
+            token,
+            status: None,
+        }
+    }
+
+    pub(crate) fn finish(mut self, status: StatusCode) {
+        self.status = Some(status.as_u16());
+    }
+}
+
+impl Drop for CallRecord {
+    fn drop(&mut self) {
+        self.sim.stats.record(
+            &self.method,
+            &self.endpoint,
+            self.status.unwrap_or(499),
+            &self.token,
+        );
+    }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::Harness;
 use serde_json::{Value, json};
-use synchro_sim::dataclips::Clip;
+use synchro_sim::clips::Clip;
 use synchro_sim::{DataSize, SimConfig, SizePreset};
 
 async fn with_user(config: SimConfig) -> Harness {

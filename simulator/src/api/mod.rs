@@ -10,8 +10,6 @@ pub mod query;
 pub mod uploads;
 pub mod writes;
 
-use std::time::Duration;
-
 use axum::body::Body;
 use axum::extract::{MatchedPath, OriginalUri, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -23,7 +21,9 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::faults::FaultTarget;
+use crate::faults::HANG;
 use crate::model::{ErrorBody, Project};
+use crate::state::CallRecord;
 use crate::state::{SimState, TokenInfo, token_fingerprint};
 
 /// What an answer cost, for the latency model (set by list and get handlers).
@@ -169,46 +169,6 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_owned())
         .filter(|t| !t.is_empty())
 }
-
-/// Records a call when dropped: with the answer's status, or 499 when the request was
-/// abandoned before an answer (the client went away).
-pub(crate) struct CallRecord {
-    sim: SimState,
-    method: String,
-    endpoint: String,
-    token: String,
-    status: Option<u16>,
-}
-
-impl CallRecord {
-    pub(crate) fn new(sim: SimState, method: &str, endpoint: String, token: String) -> Self {
-        CallRecord {
-            sim,
-            method: method.to_owned(),
-            endpoint,
-            token,
-            status: None,
-        }
-    }
-
-    pub(crate) fn finish(mut self, status: StatusCode) {
-        self.status = Some(status.as_u16());
-    }
-}
-
-impl Drop for CallRecord {
-    fn drop(&mut self) {
-        self.sim.stats.record(
-            &self.method,
-            &self.endpoint,
-            self.status.unwrap_or(499),
-            &self.token,
-        );
-    }
-}
-
-/// How long an injected hang sleeps: far past any sensible client timeout.
-pub(crate) const HANG: Duration = Duration::from_secs(3600);
 
 /// The body of a `malformed_body` fault: a 200 whose JSON never closes.
 pub(crate) const MALFORMED_JSON: &str = "{\"items\": [{\"id\": \"5b0c\", \"name\": ";

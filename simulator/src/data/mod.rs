@@ -9,6 +9,7 @@
 
 pub mod rng;
 pub mod seed;
+pub mod snapshot;
 pub mod usages;
 
 use std::collections::BTreeSet;
