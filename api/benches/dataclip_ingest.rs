@@ -203,19 +203,21 @@ async fn main() -> anyhow::Result<()> {
     } else {
         println!("peak memory: cannot reset VmHWM here; the figures include the clip generation");
     }
-    match sqlite_import(&csv, dir.path()) {
+    let ratio = match sqlite_import(&csv, dir.path()) {
         Some(import_seconds) => {
             let import_rate = rows as f64 / import_seconds;
             println!(
                 "sqlite3 .import:           {rows} rows in {import_seconds:.2} s = {import_rate:.0} rows/s"
             );
-            println!(
-                "ratio gatehouse / .import: {:.2} (target >= 0.5)",
-                rate / import_rate
-            );
+            let ratio = rate / import_rate;
+            println!("ratio gatehouse / .import: {ratio:.2} (target >= 0.5)");
+            Some(ratio)
         }
-        None => println!("ratio: not measured"),
-    }
+        None => {
+            println!("ratio: not measured");
+            None
+        }
+    };
     let (median, groups) = median_latency(&service).await?;
     println!(
         "usage totals by company and month (SQLite): median {median:.1} ms over 9 runs ({groups} groups)"
@@ -256,5 +258,8 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "memory is flat: +{growth:.1} MiB from {small_rows} to {rows} rows (limit {MAX_GROWTH_MIB} MiB)"
     );
+    if let Some(ratio) = ratio.filter(|r| *r < 0.5) {
+        anyhow::bail!("missed the target: the ingest ratio is {ratio:.2}, under 0.5");
+    }
     Ok(())
 }

@@ -204,7 +204,8 @@ async fn main() {
         "  bare axum  {b:>10.0} req/s   p99 {:>7.2} ms",
         median(&mut b_p99)
     );
-    println!("  ratio      {:>10.2}   (target >= 0.50)", g / b);
+    let ratio = g / b;
+    println!("  ratio      {ratio:>10.2}   (target >= 0.50)");
     println!("  upstream calls during the warm runs: {upstream_during_warm}");
 
     // 2. Upstream calls per GraphQL request for a mixed workload: several projects, lists with
@@ -268,4 +269,8 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
     rig.stop().await;
+    if ratio < 0.5 {
+        eprintln!("missed the target: the warm ratio is {ratio:.2}, under 0.50");
+        std::process::exit(1);
+    }
 }

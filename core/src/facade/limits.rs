@@ -60,6 +60,34 @@ mod tests {
         assert!(limits.check(a, None).is_ok());
         assert!(limits.check(a, None).is_err());
         assert!(limits.check(b, None).is_ok(), "another key is unaffected");
-        assert!(limits.check(b, Some(100)).is_ok(), "a key's own rate wins");
+    }
+
+    #[test]
+    fn a_keys_own_rate_replaces_the_default_both_ways() {
+        let limits = KeyRateLimits::new(2);
+        let generous = Uuid::new_v4();
+        for n in 1..=5 {
+            assert!(
+                limits.check(generous, Some(5)).is_ok(),
+                "call {n} is within the key's own 5, past the default 2"
+            );
+        }
+        assert!(
+            limits.check(generous, Some(5)).is_err(),
+            "the sixth is over"
+        );
+        let strict = Uuid::new_v4();
+        assert!(limits.check(strict, Some(1)).is_ok());
+        assert!(
+            limits.check(strict, Some(1)).is_err(),
+            "the key's own 1, not the default 2"
+        );
+        let unusable = Uuid::new_v4();
+        assert!(limits.check(unusable, Some(-3)).is_ok());
+        assert!(limits.check(unusable, Some(-3)).is_ok());
+        assert!(
+            limits.check(unusable, Some(-3)).is_err(),
+            "a rate that is not positive falls back to the default"
+        );
     }
 }
