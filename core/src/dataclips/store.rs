@@ -603,28 +603,8 @@ pub(crate) async fn current_snapshots<C: ConnectionTrait>(
     Ok(out)
 }
 
+use crate::db::Bind;
 pub(crate) use crate::db::WriteTxn;
-
-fn sqlx_err(error: sea_orm::sqlx::Error) -> DbErr {
-    DbErr::Custom(format!("ingest write: {error}"))
-}
-
-macro_rules! bind_all {
-    ($query:expr, $values:expr) => {{
-        let mut query = $query;
-        for value in $values {
-            query = match value {
-                Value::String(v) => query.bind(v),
-                Value::Double(v) => query.bind(v),
-                Value::Int(v) => query.bind(v),
-                Value::BigInt(v) => query.bind(v),
-                Value::Bool(v) => query.bind(v),
-                _ => query.bind(Option::<String>::None),
-            };
-        }
-        query
-    }};
-}
 
 /// Writes rows (values in the order of the kind's columns) as multi-row INSERTs of at most
 /// `rows_per_statement` rows. The SQL of each statement size is built once with sea-query and
@@ -634,7 +614,7 @@ pub(crate) struct RowWriter {
     kind: ClipKind,
     backend: sea_orm::DbBackend,
     rows_per_statement: usize,
-    sql: std::collections::HashMap<usize, String>,
+    sql: std::collections::HashMap<usize, std::sync::Arc<str>>,
 }
 
 impl RowWriter {
@@ -655,20 +635,11 @@ impl RowWriter {
         }
     }
 
-    fn sql_for(&mut self, rows: usize) -> String {
-        let kind = self.kind;
-        let backend = self.backend;
+    fn sql_for(&mut self, rows: usize) -> std::sync::Arc<str> {
+        let (kind, backend) = (self.kind, self.backend);
         self.sql
             .entry(rows)
-            .or_insert_with(|| {
-                let columns = kind.columns();
-                let mut insert = Query::insert();
-                insert.into_table(kind.table()).columns(columns.clone());
-                for _ in 0..rows {
-                    insert.values_panic(columns.iter().map(|_| Expr::val(0)));
-                }
-                backend.build(&insert).sql
-            })
+            .or_insert_with(|| crate::db::insert_sql(backend, kind.table(), kind.columns(), rows))
             .clone()
     }
 
@@ -681,23 +652,9 @@ impl RowWriter {
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Value>> = rows.by_ref().take(self.rows_per_statement).collect();
-            // Built by sea-query from the table's constant identifiers and placeholders only.
-            let sql = sea_orm::sqlx::AssertSqlSafe(self.sql_for(chunk.len()));
-            let values = chunk.into_iter().flatten();
-            match txn {
-                WriteTxn::Sqlite(tx) => {
-                    bind_all!(sea_orm::sqlx::query::<sea_orm::sqlx::Sqlite>(sql), values)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(sqlx_err)?;
-                }
-                WriteTxn::Postgres(tx) => {
-                    bind_all!(sea_orm::sqlx::query::<sea_orm::sqlx::Postgres>(sql), values)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(sqlx_err)?;
-                }
-            }
+            let sql = self.sql_for(chunk.len());
+            txn.execute(sql, chunk.into_iter().flatten().map(Bind::from))
+                .await?;
         }
         Ok(())
     }

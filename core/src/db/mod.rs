@@ -1,6 +1,7 @@
 //! Persistence: the connection (SQLite by default, PostgreSQL by URL), migrations, and the
 //! sea-orm entities. Entities are storage rows only; GraphQL and services have their own types.
 
+mod bulk;
 pub mod entities;
 mod url;
 
@@ -13,6 +14,7 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
 };
 
+pub(crate) use bulk::{Bind, WriteTxn, insert_sql};
 pub use url::{DatabaseUrl, sqlite_path};
 
 /// Opens the database named by `url`. A SQLite file is created on first use, runs in WAL mode
@@ -62,53 +64,6 @@ pub(crate) async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transa
         ..TransactionOptions::default()
     })
     .await
-}
-
-/// An open write transaction straight on the driver's pool (SQLite: `BEGIN IMMEDIATE`), for
-/// the bulk write paths (dataclip ingest, usage ledger): they bind each value by moving it,
-/// where going through the ORM would copy every string twice.
-#[derive(Debug)]
-pub(crate) enum WriteTxn {
-    /// SQLite.
-    Sqlite(sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Sqlite>),
-    /// PostgreSQL.
-    Postgres(sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Postgres>),
-}
-
-/// A driver error of a bulk write, as the ORM's error type.
-pub(crate) fn write_error(error: sea_orm::sqlx::Error) -> DbErr {
-    DbErr::Custom(format!("database write: {error}"))
-}
-
-impl WriteTxn {
-    /// Begins a transaction on `db`'s pool.
-    pub(crate) async fn begin(db: &DatabaseConnection) -> Result<Self, DbErr> {
-        match db.get_database_backend() {
-            sea_orm::DbBackend::Sqlite => Ok(Self::Sqlite(
-                db.get_sqlite_connection_pool()
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(write_error)?,
-            )),
-            sea_orm::DbBackend::Postgres => Ok(Self::Postgres(
-                db.get_postgres_connection_pool()
-                    .begin()
-                    .await
-                    .map_err(write_error)?,
-            )),
-            other => Err(DbErr::Custom(format!(
-                "unsupported database backend {other:?}"
-            ))),
-        }
-    }
-
-    /// Commits.
-    pub(crate) async fn commit(self) -> Result<(), DbErr> {
-        match self {
-            Self::Sqlite(tx) => tx.commit().await.map_err(write_error),
-            Self::Postgres(tx) => tx.commit().await.map_err(write_error),
-        }
-    }
 }
 
 /// Applies every pending migration.

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gatehouse_compliance::findings::{Evidence, Finding, Severity};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::MeteringConfig;
 use super::observed::SweepLimits;
 use super::report::{ReportRequest, build};
-use super::store::{day_text, statement};
+use super::store::{count_all, day_text, select_all};
 use crate::audit::{self, Actor};
 use crate::db::entities::usage_alerts;
 
@@ -169,16 +169,16 @@ pub(crate) async fn evaluate_day<C: ConnectionTrait>(
     limits: SweepLimits,
     day: NaiveDate,
 ) -> Result<u64, DbErr> {
-    let sql = "SELECT project_id, app_key_id, CAST(COUNT(*) AS BIGINT) AS calls \
-               FROM ledger_calls WHERE day = ? GROUP BY project_id, app_key_id \
-               ORDER BY project_id";
-    let callers = Caller::find_by_statement(statement(
-        db.get_database_backend(),
-        sql,
-        vec![day_text(day).into()],
-    ))
-    .all(db)
-    .await?;
+    use crate::db::entities::ledger_calls::{self, Column as Call};
+    let query = Query::select()
+        .columns([Call::ProjectId, Call::AppKeyId])
+        .expr_as(count_all(), "calls")
+        .from(ledger_calls::Entity)
+        .and_where(Expr::col(Call::Day).eq(day_text(day)))
+        .group_by_columns([Call::ProjectId, Call::AppKeyId])
+        .order_by(Call::ProjectId, Order::Asc)
+        .to_owned();
+    let callers = select_all::<Caller, _>(db, &query).await?;
     let mut created = 0;
     let mut per_project: std::collections::BTreeMap<String, u64> = Default::default();
     for caller in &callers {

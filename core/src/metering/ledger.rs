@@ -26,8 +26,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
-use sea_orm::sea_query::{Expr, Query};
-use sea_orm::sqlx::{self, AssertSqlSafe};
 use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -35,7 +33,7 @@ use uuid::Uuid;
 
 use crate::background::Background;
 use crate::db::entities::{ledger_calls, ledger_operations};
-use crate::db::{WriteTxn, write_error};
+use crate::db::{Bind, WriteTxn, insert_sql};
 
 /// One GraphQL operation, executed or refused.
 #[derive(Debug, Clone)]
@@ -343,96 +341,6 @@ impl Batch {
 /// Rows per INSERT statement: well under SQLite's bound-parameter limit.
 const ROWS_PER_STATEMENT: usize = 300;
 
-/// Runs `sql` on the write transaction with `rows` bound by `$bind`, on whichever driver the
-/// transaction is on; returns early with the error if the database refuses it.
-macro_rules! execute_bound {
-    ($txn:expr, $sql:expr, $bind:ident, $rows:expr) => {{
-        let sql = AssertSqlSafe($sql);
-        match $txn {
-            WriteTxn::Sqlite(tx) => {
-                $bind!(sqlx::query::<sqlx::Sqlite>(sql), $rows)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(write_error)?;
-            }
-            WriteTxn::Postgres(tx) => {
-                $bind!(sqlx::query::<sqlx::Postgres>(sql), $rows)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(write_error)?;
-            }
-        }
-    }};
-}
-
-/// Binds the rows of `ledger_operations` in [`OPERATION_COLUMNS`] order. Text is shared
-/// (`Arc<str>`), so a retried batch binds it again without copying.
-macro_rules! bind_operations {
-    ($query:expr, $rows:expr) => {{
-        let mut query = $query;
-        for row in $rows {
-            query = query
-                .bind(row.occurred_at)
-                .bind(row.day.clone())
-                .bind(row.request_id.clone())
-                .bind(row.app_key_id)
-                .bind(row.user_id)
-                .bind(row.project_id.clone())
-                .bind(row.operation.clone())
-                .bind(row.kind.clone())
-                .bind(row.source.clone())
-                .bind(row.cache_hits)
-                .bind(row.cache_stale)
-                .bind(row.cache_misses)
-                .bind(row.upstream_calls)
-                .bind(row.estimated_cost)
-                .bind(row.duration_us)
-                .bind(row.outcome.clone())
-                .bind(row.error_code.clone())
-                .bind(row.operation_count)
-                .bind(row.duration_max_us);
-        }
-        query
-    }};
-}
-
-/// Binds the rows of `ledger_calls` in [`CALL_COLUMNS`] order.
-macro_rules! bind_calls {
-    ($query:expr, $rows:expr) => {{
-        let mut query = $query;
-        for row in $rows {
-            query = query
-                .bind(row.occurred_at)
-                .bind(row.day.clone())
-                .bind(row.minute)
-                .bind(row.hour)
-                .bind(row.project_id.clone())
-                .bind(row.token_fingerprint.clone())
-                .bind(row.endpoint.clone())
-                .bind(row.method.clone())
-                .bind(row.entity.clone())
-                .bind(row.action.clone())
-                .bind(row.status)
-                .bind(row.error.clone())
-                .bind(row.latency_us)
-                .bind(row.bytes_sent)
-                .bind(row.bytes_received)
-                .bind(row.attempt)
-                .bind(row.cache.clone())
-                .bind(row.app_key_id)
-                .bind(row.user_id)
-                .bind(row.operation.clone())
-                .bind(row.workflow.clone())
-                .bind(row.request_id.clone())
-                .bind(row.list_signature.clone())
-                .bind(row.page)
-                .bind(row.continues)
-                .bind(row.window_days);
-        }
-        query
-    }};
-}
-
 impl Writer {
     async fn run(mut self, shutdown: CancellationToken, wake: Arc<Notify>) {
         let mut batch = Batch::default();
@@ -516,11 +424,13 @@ impl Writer {
         let mut txn = WriteTxn::begin(&self.db).await?;
         for chunk in batch.operations.chunks(ROWS_PER_STATEMENT) {
             let sql = self.statements.operations(chunk.len());
-            execute_bound!(&mut txn, sql, bind_operations, chunk);
+            txn.execute(sql, chunk.iter().flat_map(OperationRow::binds))
+                .await?;
         }
         for chunk in batch.calls.chunks(ROWS_PER_STATEMENT) {
             let sql = self.statements.calls(chunk.len());
-            execute_bound!(&mut txn, sql, bind_calls, chunk);
+            txn.execute(sql, chunk.iter().flat_map(CallRow::binds))
+                .await?;
         }
         txn.commit().await
     }
@@ -548,7 +458,7 @@ impl Statements {
         self.operations
             .entry(rows)
             .or_insert_with(|| {
-                insert_sql(backend, ledger_operations::Entity, &OPERATION_COLUMNS, rows)
+                insert_sql(backend, ledger_operations::Entity, OPERATION_COLUMNS, rows)
             })
             .clone()
     }
@@ -557,25 +467,12 @@ impl Statements {
         let backend = self.backend;
         self.calls
             .entry(rows)
-            .or_insert_with(|| insert_sql(backend, ledger_calls::Entity, &CALL_COLUMNS, rows))
+            .or_insert_with(|| insert_sql(backend, ledger_calls::Entity, CALL_COLUMNS, rows))
             .clone()
     }
 }
 
-fn insert_sql<T, C>(backend: DbBackend, table: T, columns: &[C], rows: usize) -> Arc<str>
-where
-    T: sea_orm::sea_query::IntoIden,
-    C: sea_orm::sea_query::IntoIden + Copy,
-{
-    let mut insert = Query::insert();
-    insert.into_table(table).columns(columns.iter().copied());
-    for _ in 0..rows {
-        insert.values_panic(columns.iter().map(|_| Expr::val(0)));
-    }
-    backend.build(&insert).sql.into()
-}
-
-/// The columns of `ledger_operations` in the order [`bind_operations`] binds them.
+/// The columns of `ledger_operations` in the order [`OperationRow::binds`] gives them.
 const OPERATION_COLUMNS: [ledger_operations::Column; 19] = {
     use ledger_operations::Column as C;
     [
@@ -601,7 +498,7 @@ const OPERATION_COLUMNS: [ledger_operations::Column; 19] = {
     ]
 };
 
-/// The columns of `ledger_calls` in the order [`bind_calls`] binds them.
+/// The columns of `ledger_calls` in the order [`CallRow::binds`] gives them.
 const CALL_COLUMNS: [ledger_calls::Column; 26] = {
     use ledger_calls::Column as C;
     [
@@ -705,6 +602,32 @@ struct OperationRow {
 }
 
 impl OperationRow {
+    /// The values in [`OPERATION_COLUMNS`] order. Text is shared, so a retried batch binds it
+    /// again without copying.
+    fn binds(&self) -> [Bind; OPERATION_COLUMNS.len()] {
+        [
+            self.occurred_at.into(),
+            self.day.clone().into(),
+            self.request_id.clone().into(),
+            self.app_key_id.into(),
+            self.user_id.into(),
+            self.project_id.clone().into(),
+            self.operation.clone().into(),
+            self.kind.clone().into(),
+            self.source.clone().into(),
+            self.cache_hits.into(),
+            self.cache_stale.into(),
+            self.cache_misses.into(),
+            self.upstream_calls.into(),
+            self.estimated_cost.into(),
+            self.duration_us.into(),
+            self.outcome.clone().into(),
+            self.error_code.clone().into(),
+            self.operation_count.into(),
+            self.duration_max_us.into(),
+        ]
+    }
+
     fn new(record: OperationRecord, texts: &mut Texts) -> Self {
         Self {
             occurred_at: record.occurred_at,
@@ -800,6 +723,38 @@ struct CallRow {
 }
 
 impl CallRow {
+    /// The values in [`CALL_COLUMNS`] order.
+    fn binds(&self) -> [Bind; CALL_COLUMNS.len()] {
+        [
+            self.occurred_at.into(),
+            self.day.clone().into(),
+            self.minute.into(),
+            self.hour.into(),
+            self.project_id.clone().into(),
+            self.token_fingerprint.clone().into(),
+            self.endpoint.clone().into(),
+            self.method.clone().into(),
+            self.entity.clone().into(),
+            self.action.clone().into(),
+            self.status.into(),
+            self.error.clone().into(),
+            self.latency_us.into(),
+            self.bytes_sent.into(),
+            self.bytes_received.into(),
+            self.attempt.into(),
+            self.cache.clone().into(),
+            self.app_key_id.into(),
+            self.user_id.into(),
+            self.operation.clone().into(),
+            self.workflow.clone().into(),
+            self.request_id.clone().into(),
+            self.list_signature.clone().into(),
+            self.page.into(),
+            self.continues.into(),
+            self.window_days.into(),
+        ]
+    }
+
     fn new(record: CallRecord, texts: &mut Texts) -> Self {
         let at = record.occurred_at;
         let list = record.list;

@@ -23,10 +23,15 @@ use gatehouse_compliance::findings::{
     DailyCalls, Observed, ObservedCalls, Period, SweepKind, SweepPattern,
 };
 use gatehouse_compliance::model::Operation;
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use uuid::Uuid;
 
-use super::store::{DailyRow, Scope, statement};
+use super::store::{DailyRow, Scope, bigint, count_all, or_empty, select_all};
+use crate::db::entities::ledger_calls::{self, Column as Call};
 
 /// Thresholds of sweep detection.
 #[derive(Debug, Clone, Copy)]
@@ -86,8 +91,7 @@ pub(crate) async fn observe<C: ConnectionTrait>(
     rows: &[DailyRow],
     limits: SweepLimits,
 ) -> Result<Observed, DbErr> {
-    let backend = db.get_database_backend();
-    let (conditions, values) = scope.conditions(false);
+    let within = || scope.condition(false);
 
     // Calls per entity, operation and workflow; per day; statuses; cache outcomes.
     let mut by_use: BTreeMap<(Entity, Operation, String), u64> = BTreeMap::new();
@@ -114,17 +118,18 @@ pub(crate) async fn observe<C: ConnectionTrait>(
         }
     }
 
-    let samples_sql = format!(
-        "SELECT COALESCE(entity, '') AS entity, COALESCE(action, '') AS action, \
-         COALESCE(workflow, '') AS workflow, operation FROM ledger_calls \
-         WHERE {conditions} AND operation IS NOT NULL \
-         GROUP BY entity, action, workflow, operation ORDER BY operation"
-    );
+    let query = Query::select()
+        .expr_as(or_empty(Call::Entity), "entity")
+        .expr_as(or_empty(Call::Action), "action")
+        .expr_as(or_empty(Call::Workflow), "workflow")
+        .column(Call::Operation)
+        .from(ledger_calls::Entity)
+        .cond_where(within().add(Expr::col(Call::Operation).is_not_null()))
+        .group_by_columns([Call::Entity, Call::Action, Call::Workflow, Call::Operation])
+        .order_by(Call::Operation, Order::Asc)
+        .to_owned();
     let mut samples: HashMap<(Entity, Operation, String), Vec<String>> = HashMap::new();
-    for sample in Sample::find_by_statement(statement(backend, &samples_sql, values.clone()))
-        .all(db)
-        .await?
-    {
+    for sample in select_all::<Sample, _>(db, &query).await? {
         if let Some((entity, operation)) = parse_pair(&sample.entity, &sample.action) {
             let list = samples
                 .entry((entity, operation, sample.workflow))
@@ -155,23 +160,26 @@ pub(crate) async fn observe<C: ConnectionTrait>(
         })
         .collect();
 
-    let peak_sql = format!(
-        "SELECT minute AS bucket, CAST(COUNT(*) AS BIGINT) AS calls FROM ledger_calls \
-         WHERE {conditions} GROUP BY minute ORDER BY calls DESC LIMIT 1"
-    );
-    let peak = Bucket::find_by_statement(statement(backend, &peak_sql, values.clone()))
-        .one(db)
-        .await?
-        .map_or(0, |b| u64::try_from(b.calls).unwrap_or(0));
-    let hours_sql = format!(
-        "SELECT CAST(hour AS BIGINT) AS bucket, CAST(COUNT(*) AS BIGINT) AS calls \
-         FROM ledger_calls WHERE {conditions} GROUP BY hour"
-    );
+    let per_bucket = |bucket: Call| {
+        Query::select()
+            .expr_as(bigint(Expr::col(bucket)), "bucket")
+            .expr_as(count_all(), "calls")
+            .from(ledger_calls::Entity)
+            .cond_where(within())
+            .group_by_col(bucket)
+            .to_owned()
+    };
+    let peak = select_all::<Bucket, _>(
+        db,
+        per_bucket(Call::Minute)
+            .order_by("calls", Order::Desc)
+            .limit(1),
+    )
+    .await?
+    .first()
+    .map_or(0, |b| u64::try_from(b.calls).unwrap_or(0));
     let mut calls_by_hour = [0u64; 24];
-    for bucket in Bucket::find_by_statement(statement(backend, &hours_sql, values.clone()))
-        .all(db)
-        .await?
-    {
+    for bucket in select_all::<Bucket, _>(db, &per_bucket(Call::Hour)).await? {
         if let Some(slot) = usize::try_from(bucket.bucket)
             .ok()
             .and_then(|h| calls_by_hour.get_mut(h))
@@ -180,12 +188,24 @@ pub(crate) async fn observe<C: ConnectionTrait>(
         }
     }
 
-    let lists_sql = format!(
-        "SELECT app_key_id, token_fingerprint, endpoint, entity, list_signature, page, \
-         continues, window_days, operation FROM ledger_calls \
-         WHERE {conditions} AND list_signature IS NOT NULL AND attempt = 0 ORDER BY id"
-    );
-    let lists = ListCall::find_by_statement(statement(backend, &lists_sql, values))
+    let lists = ledger_calls::Entity::find()
+        .select_only()
+        .columns([
+            Call::AppKeyId,
+            Call::TokenFingerprint,
+            Call::Endpoint,
+            Call::Entity,
+            Call::ListSignature,
+            Call::Page,
+            Call::Continues,
+            Call::WindowDays,
+            Call::Operation,
+        ])
+        .filter(within())
+        .filter(Call::ListSignature.is_not_null())
+        .filter(Call::Attempt.eq(0))
+        .order_by_asc(Call::Id)
+        .into_model::<ListCall>()
         .all(db)
         .await?;
     let sweeps = find_sweeps(&lists, limits);

@@ -1,37 +1,62 @@
 //! Reading the ledger: per-day aggregates (from raw records while they are kept, from the
 //! rollups after), the daily rollup job and the retention purge.
 //!
-//! The SQL is plain and portable (`CASE`, `CAST AS BIGINT`, `COALESCE`, `GROUP BY`); days are
-//! stored as `YYYY-MM-DD` text so that grouping and range filters need no date functions.
+//! Every statement is built by sea-query from the entities' tables and columns; the SQL it
+//! makes is portable (`CASE`, `CAST AS BIGINT`, `COALESCE`, `GROUP BY`). Days are stored as
+//! `YYYY-MM-DD` text so that grouping and range filters need no date functions.
 
 use chrono::{Duration as Days, NaiveDate, Utc};
+use sea_orm::sea_query::{
+    Condition, Expr, ExprTrait, Func, IntoColumnRef, IntoCondition, Query, SelectStatement,
+    UnionType,
+};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
-    Statement, TransactionSession, TransactionTrait, Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
-use crate::db::entities::usage_rollups;
+use crate::db::entities::{ledger_calls, ledger_operations, usage_rollups};
 
-/// A statement with `?` placeholders, numbered for PostgreSQL.
-pub(crate) fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = if backend == DatabaseBackend::Postgres {
-        let mut out = String::with_capacity(sql.len() + 8);
-        let mut n = 0;
-        for c in sql.chars() {
-            if c == '?' {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    } else {
-        sql.to_owned()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
+/// Runs a built SELECT and reads its rows as `T`.
+pub(crate) async fn select_all<T: FromQueryResult, C: ConnectionTrait>(
+    db: &C,
+    query: &SelectStatement,
+) -> Result<Vec<T>, DbErr> {
+    T::find_by_statement(db.get_database_backend().build(query))
+        .all(db)
+        .await
+}
+
+/// `CAST(expr AS BIGINT)`: sums and counts read as `i64` on both databases.
+pub(crate) fn bigint(expr: impl Into<Expr>) -> Expr {
+    Func::cast_as(expr, "BIGINT").into()
+}
+
+/// `CAST(SUM(expr) AS BIGINT)`.
+fn total(expr: impl Into<Expr>) -> Expr {
+    bigint(Func::sum(expr))
+}
+
+/// `CAST(COUNT(*) AS BIGINT)`.
+pub(crate) fn count_all() -> Expr {
+    bigint(Expr::cust("COUNT(*)"))
+}
+
+/// `SUM(CASE WHEN condition THEN weight ELSE 0 END)`: `weight` is `1` for calls,
+/// `operation_count` for operations (a row may hold several).
+fn count_when(condition: impl IntoCondition, weight: impl Into<Expr>) -> Expr {
+    total(Expr::case(condition, weight).finally(0))
+}
+
+/// `COALESCE(column, '')`.
+pub(crate) fn or_empty(column: impl IntoColumnRef) -> Expr {
+    Func::coalesce([Expr::col(column), Expr::val("")]).into()
+}
+
+/// A constant `0` read as `i64`.
+fn zero() -> Expr {
+    bigint(Expr::val(0))
 }
 
 /// `YYYY-MM-DD`.
@@ -53,80 +78,30 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// `WHERE` conditions and their values, for a table with `day`, `project_id` and
-    /// `app_key_id` columns.
-    pub(crate) fn conditions(&self, key_as_text: bool) -> (String, Vec<Value>) {
-        let mut sql = String::from("day >= ? AND day <= ?");
-        let mut values: Vec<Value> = vec![day_text(self.from).into(), day_text(self.to).into()];
+    /// The scope as a condition on a table with `day`, `project_id` and `app_key_id` columns
+    /// (`app_key_id` stored as text in the rollups, as a UUID in the raw ledger).
+    pub(crate) fn condition(&self, key_as_text: bool) -> Condition {
+        let mut condition = Condition::all()
+            .add(Expr::col("day").gte(day_text(self.from)))
+            .add(Expr::col("day").lte(day_text(self.to)));
         if let Some(project) = &self.project_id {
-            sql.push_str(" AND project_id = ?");
-            values.push(project.clone().into());
+            condition = condition.add(Expr::col("project_id").eq(project.as_str()));
         }
         if let Some(key) = self.app_key_id {
-            sql.push_str(" AND app_key_id = ?");
-            if key_as_text {
-                values.push(key.to_string().into());
+            condition = condition.add(if key_as_text {
+                Expr::col("app_key_id").eq(key.to_string())
             } else {
-                values.push(key.into());
-            }
+                Expr::col("app_key_id").eq(key)
+            });
         }
-        (sql, values)
+        condition
     }
 }
 
 /// One day of usage of one project by one caller, on one endpoint (`kind = "call"`) or for one
-/// GraphQL operation (`kind = "operation"`): the shape of a rollup row.
-#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult, serde::Serialize)]
-pub struct DailyRow {
-    /// `YYYY-MM-DD`.
-    pub(crate) day: String,
-    /// The project ('' for operations that named none).
-    pub(crate) project_id: String,
-    /// The app key ('' for a signed-in user).
-    pub(crate) app_key_id: String,
-    /// `call` or `operation`.
-    pub(crate) kind: String,
-    /// HTTP method (calls) or operation type (operations).
-    pub(crate) method: String,
-    /// Endpoint template (calls) or operation name (operations; '' when anonymous).
-    pub(crate) name: String,
-    /// The declared workflow the calls served ('' when none).
-    pub(crate) workflow: String,
-    /// The entity an endpoint serves ('' for operations or unknown endpoints).
-    pub(crate) entity: String,
-    /// The operation an endpoint performs (`read`, `create`, ...).
-    pub(crate) action: String,
-    /// Calls or operations.
-    pub count: i64,
-    /// Failed calls (no response or status ≥ 400) or operations failed in execution.
-    pub(crate) errors: i64,
-    /// Operations refused before execution.
-    pub(crate) refused: i64,
-    /// 4xx responses.
-    pub(crate) status_4xx: i64,
-    /// 429 responses.
-    pub(crate) status_429: i64,
-    /// 5xx responses.
-    pub(crate) status_5xx: i64,
-    /// 503 responses.
-    pub(crate) status_503: i64,
-    /// Retries (attempts after the first).
-    pub(crate) retries: i64,
-    /// Request bytes.
-    pub(crate) bytes_sent: i64,
-    /// Response bytes.
-    pub(crate) bytes_received: i64,
-    /// Latency (calls) or duration (operations), summed, in microseconds.
-    pub(crate) duration_us_sum: i64,
-    /// Cache hits (fresh or stale) of operations.
-    pub(crate) cache_hits: i64,
-    /// Cache misses (operations) or reads the cache could not answer (calls).
-    pub(crate) cache_misses: i64,
-    /// Upstream calls made by operations.
-    pub(crate) upstream_calls: i64,
-    /// Estimated cost of operations, summed.
-    pub(crate) estimated_cost: i64,
-}
+/// GraphQL operation (`kind = "operation"`): a rollup row, whether stored or computed from the
+/// raw ledger.
+pub type DailyRow = usage_rollups::Model;
 
 #[derive(Debug, FromQueryResult)]
 struct RawGroup {
@@ -186,66 +161,95 @@ impl RawGroup {
     }
 }
 
-/// `SUM(CASE WHEN condition THEN weight ELSE 0 END) AS alias`: `weight` is `1` for calls,
-/// `operation_count` for operations (a row may hold several).
-fn count_when(condition: &str, weight: &str, alias: &str) -> String {
-    format!("CAST(SUM(CASE WHEN {condition} THEN {weight} ELSE 0 END) AS BIGINT) AS {alias}")
-}
-
 /// Per-day aggregates computed from the raw ledger.
 pub async fn raw_daily_rows<C: ConnectionTrait>(
     db: &C,
     scope: &Scope,
 ) -> Result<Vec<DailyRow>, DbErr> {
-    let backend = db.get_database_backend();
-    let (conditions, values) = scope.conditions(false);
-    let calls = format!(
-        "SELECT day, project_id, app_key_id, method, endpoint AS name, \
-         COALESCE(workflow, '') AS workflow, COALESCE(entity, '') AS entity, \
-         COALESCE(action, '') AS action, CAST(COUNT(*) AS BIGINT) AS count, {}, \
-         CAST(0 AS BIGINT) AS refused, {}, {}, {}, {}, {}, \
-         CAST(SUM(bytes_sent) AS BIGINT) AS bytes_sent, \
-         CAST(SUM(bytes_received) AS BIGINT) AS bytes_received, \
-         CAST(SUM(latency_us) AS BIGINT) AS duration_us_sum, CAST(0 AS BIGINT) AS cache_hits, \
-         {}, CAST(0 AS BIGINT) AS upstream_calls, CAST(0 AS BIGINT) AS estimated_cost \
-         FROM ledger_calls WHERE {conditions} \
-         GROUP BY day, project_id, app_key_id, method, endpoint, workflow, entity, action",
-        count_when("status IS NULL OR status >= 400", "1", "errors"),
-        count_when("status >= 400 AND status < 500", "1", "status_4xx"),
-        count_when("status = 429", "1", "status_429"),
-        count_when("status >= 500", "1", "status_5xx"),
-        count_when("status = 503", "1", "status_503"),
-        count_when("attempt > 0", "1", "retries"),
-        count_when("cache = 'miss'", "1", "cache_misses"),
-    );
-    let mut rows: Vec<DailyRow> =
-        RawGroup::find_by_statement(statement(backend, &calls, values.clone()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|g| g.into_row("call"))
-            .collect();
-    let operations = format!(
-        "SELECT day, COALESCE(project_id, '') AS project_id, app_key_id, kind AS method, \
-         COALESCE(operation, '') AS name, '' AS workflow, '' AS entity, '' AS action, \
-         CAST(SUM(operation_count) AS BIGINT) AS count, {}, {}, \
-         CAST(0 AS BIGINT) AS status_4xx, CAST(0 AS BIGINT) AS status_429, \
-         CAST(0 AS BIGINT) AS status_5xx, CAST(0 AS BIGINT) AS status_503, \
-         CAST(0 AS BIGINT) AS retries, CAST(0 AS BIGINT) AS bytes_sent, \
-         CAST(0 AS BIGINT) AS bytes_received, \
-         CAST(SUM(duration_us) AS BIGINT) AS duration_us_sum, \
-         CAST(SUM(cache_hits + cache_stale) AS BIGINT) AS cache_hits, \
-         CAST(SUM(cache_misses) AS BIGINT) AS cache_misses, \
-         CAST(SUM(upstream_calls) AS BIGINT) AS upstream_calls, \
-         CAST(SUM(COALESCE(estimated_cost, 0)) AS BIGINT) AS estimated_cost \
-         FROM ledger_operations WHERE {conditions} \
-         GROUP BY day, project_id, app_key_id, kind, operation",
-        count_when("outcome = 'error'", "operation_count", "errors"),
-        count_when("outcome = 'refused'", "operation_count", "refused"),
-    );
+    let status = || Expr::col("status");
+    let calls = Query::select()
+        .columns(["day", "project_id", "app_key_id", "method"])
+        .expr_as(Expr::col("endpoint"), "name")
+        .expr_as(or_empty("workflow"), "workflow")
+        .expr_as(or_empty("entity"), "entity")
+        .expr_as(or_empty("action"), "action")
+        .expr_as(count_all(), "count")
+        .expr_as(
+            count_when(status().is_null().or(status().gte(400)), 1),
+            "errors",
+        )
+        .expr_as(zero(), "refused")
+        .expr_as(
+            count_when(status().gte(400).and(status().lt(500)), 1),
+            "status_4xx",
+        )
+        .expr_as(count_when(status().eq(429), 1), "status_429")
+        .expr_as(count_when(status().gte(500), 1), "status_5xx")
+        .expr_as(count_when(status().eq(503), 1), "status_503")
+        .expr_as(count_when(Expr::col("attempt").gt(0), 1), "retries")
+        .expr_as(total(Expr::col("bytes_sent")), "bytes_sent")
+        .expr_as(total(Expr::col("bytes_received")), "bytes_received")
+        .expr_as(total(Expr::col("latency_us")), "duration_us_sum")
+        .expr_as(zero(), "cache_hits")
+        .expr_as(count_when(Expr::col("cache").eq("miss"), 1), "cache_misses")
+        .expr_as(zero(), "upstream_calls")
+        .expr_as(zero(), "estimated_cost")
+        .from(ledger_calls::Entity)
+        .cond_where(scope.condition(false))
+        .group_by_columns([
+            "day",
+            "project_id",
+            "app_key_id",
+            "method",
+            "endpoint",
+            "workflow",
+            "entity",
+            "action",
+        ])
+        .to_owned();
+    let mut rows: Vec<DailyRow> = select_all::<RawGroup, _>(db, &calls)
+        .await?
+        .into_iter()
+        .map(|g| g.into_row("call"))
+        .collect();
+    let count = || Expr::col("operation_count");
+    let outcome = || Expr::col("outcome");
+    let operations = Query::select()
+        .column("day")
+        .expr_as(or_empty("project_id"), "project_id")
+        .column("app_key_id")
+        .expr_as(Expr::col("kind"), "method")
+        .expr_as(or_empty("operation"), "name")
+        .expr_as(Expr::val(""), "workflow")
+        .expr_as(Expr::val(""), "entity")
+        .expr_as(Expr::val(""), "action")
+        .expr_as(total(count()), "count")
+        .expr_as(count_when(outcome().eq("error"), count()), "errors")
+        .expr_as(count_when(outcome().eq("refused"), count()), "refused")
+        .expr_as(zero(), "status_4xx")
+        .expr_as(zero(), "status_429")
+        .expr_as(zero(), "status_5xx")
+        .expr_as(zero(), "status_503")
+        .expr_as(zero(), "retries")
+        .expr_as(zero(), "bytes_sent")
+        .expr_as(zero(), "bytes_received")
+        .expr_as(total(Expr::col("duration_us")), "duration_us_sum")
+        .expr_as(
+            total(Expr::col("cache_hits").add(Expr::col("cache_stale"))),
+            "cache_hits",
+        )
+        .expr_as(total(Expr::col("cache_misses")), "cache_misses")
+        .expr_as(total(Expr::col("upstream_calls")), "upstream_calls")
+        .expr_as(
+            total(Func::coalesce([Expr::col("estimated_cost"), Expr::val(0)])),
+            "estimated_cost",
+        )
+        .from(ledger_operations::Entity)
+        .cond_where(scope.condition(false))
+        .group_by_columns(["day", "project_id", "app_key_id", "kind", "operation"])
+        .to_owned();
     rows.extend(
-        RawGroup::find_by_statement(statement(backend, &operations, values))
-            .all(db)
+        select_all::<RawGroup, _>(db, &operations)
             .await?
             .into_iter()
             .map(|g| g.into_row("operation")),
@@ -278,15 +282,16 @@ pub async fn rollup_rows<C: ConnectionTrait>(
     db: &C,
     scope: &Scope,
 ) -> Result<Vec<DailyRow>, DbErr> {
-    let (conditions, values) = scope.conditions(true);
-    let sql = format!(
-        "SELECT day, project_id, app_key_id, kind, method, name, workflow, entity, action, count, \
-         errors, refused, status_4xx, status_429, status_5xx, status_503, retries, bytes_sent, \
-         bytes_received, duration_us_sum, cache_hits, cache_misses, upstream_calls, \
-         estimated_cost FROM usage_rollups WHERE {conditions} \
-         ORDER BY day, project_id, app_key_id, kind, method, name, workflow"
-    );
-    DailyRow::find_by_statement(statement(db.get_database_backend(), &sql, values))
+    use usage_rollups::Column as R;
+    usage_rollups::Entity::find()
+        .filter(scope.condition(true))
+        .order_by_asc(R::Day)
+        .order_by_asc(R::ProjectId)
+        .order_by_asc(R::AppKeyId)
+        .order_by_asc(R::Kind)
+        .order_by_asc(R::Method)
+        .order_by_asc(R::Name)
+        .order_by_asc(R::Workflow)
         .all(db)
         .await
 }
@@ -305,14 +310,14 @@ pub(crate) async fn daily_rows<C: ConnectionTrait>(
     let mut rows = Vec::new();
     if scope.from < cutoff {
         let old = Scope {
-            to: scope.to.min(cutoff - Days::days(1)),
+            to: Ord::min(scope.to, cutoff - Days::days(1)),
             ..scope.clone()
         };
         rows.extend(rollup_rows(db, &old).await?);
     }
     if scope.to >= cutoff {
         let recent = Scope {
-            from: scope.from.max(cutoff),
+            from: Ord::max(scope.from, cutoff),
             ..scope.clone()
         };
         rows.extend(raw_daily_rows(db, &recent).await?);
@@ -335,13 +340,14 @@ pub async fn roll_up_day<C: ConnectionTrait + TransactionTrait>(
     let rows = raw_daily_rows(db, &scope).await?;
     let count = rows.len();
     let txn = crate::db::begin_write(db).await?;
-    txn.execute_raw(statement(
-        txn.get_database_backend(),
-        "DELETE FROM usage_rollups WHERE day = ?",
-        vec![day_text(day).into()],
-    ))
-    .await?;
-    let models: Vec<usage_rollups::ActiveModel> = rows.into_iter().map(rollup_model).collect();
+    usage_rollups::Entity::delete_many()
+        .filter(usage_rollups::Column::Day.eq(day_text(day)))
+        .exec(&txn)
+        .await?;
+    let models: Vec<usage_rollups::ActiveModel> = rows
+        .into_iter()
+        .map(IntoActiveModel::into_active_model)
+        .collect();
     for chunk in models.chunks(200) {
         usage_rollups::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
@@ -351,35 +357,6 @@ pub async fn roll_up_day<C: ConnectionTrait + TransactionTrait>(
     Ok(count)
 }
 
-fn rollup_model(row: DailyRow) -> usage_rollups::ActiveModel {
-    usage_rollups::ActiveModel {
-        day: Set(row.day),
-        project_id: Set(row.project_id),
-        app_key_id: Set(row.app_key_id),
-        kind: Set(row.kind),
-        method: Set(row.method),
-        name: Set(row.name),
-        workflow: Set(row.workflow),
-        entity: Set(row.entity),
-        action: Set(row.action),
-        count: Set(row.count),
-        errors: Set(row.errors),
-        refused: Set(row.refused),
-        status_4xx: Set(row.status_4xx),
-        status_429: Set(row.status_429),
-        status_5xx: Set(row.status_5xx),
-        status_503: Set(row.status_503),
-        retries: Set(row.retries),
-        bytes_sent: Set(row.bytes_sent),
-        bytes_received: Set(row.bytes_received),
-        duration_us_sum: Set(row.duration_us_sum),
-        cache_hits: Set(row.cache_hits),
-        cache_misses: Set(row.cache_misses),
-        upstream_calls: Set(row.upstream_calls),
-        estimated_cost: Set(row.estimated_cost),
-    }
-}
-
 #[derive(Debug, FromQueryResult)]
 struct DayText {
     day: String,
@@ -387,14 +364,22 @@ struct DayText {
 
 /// Days that have raw records, oldest first.
 pub(crate) async fn raw_days<C: ConnectionTrait>(db: &C) -> Result<Vec<NaiveDate>, DbErr> {
-    let sql = "SELECT day FROM ledger_calls UNION SELECT day FROM ledger_operations";
-    let mut days: Vec<NaiveDate> =
-        DayText::find_by_statement(statement(db.get_database_backend(), sql, Vec::new()))
-            .all(db)
-            .await?
-            .into_iter()
-            .filter_map(|d| NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok())
-            .collect();
+    let query = Query::select()
+        .column("day")
+        .from(ledger_calls::Entity)
+        .union(
+            UnionType::Distinct,
+            Query::select()
+                .column("day")
+                .from(ledger_operations::Entity)
+                .to_owned(),
+        )
+        .to_owned();
+    let mut days: Vec<NaiveDate> = select_all::<DayText, _>(db, &query)
+        .await?
+        .into_iter()
+        .filter_map(|d| NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok())
+        .collect();
     days.sort_unstable();
     days.dedup();
     Ok(days)
@@ -412,15 +397,14 @@ pub async fn purge_before<C: ConnectionTrait + TransactionTrait>(
         .collect();
     for day in &days {
         roll_up_day(db, *day).await?;
-        let backend = db.get_database_backend();
-        for table in ["ledger_calls", "ledger_operations"] {
-            db.execute_raw(statement(
-                backend,
-                &format!("DELETE FROM {table} WHERE day = ?"),
-                vec![day_text(*day).into()],
-            ))
+        ledger_calls::Entity::delete_many()
+            .filter(ledger_calls::Column::Day.eq(day_text(*day)))
+            .exec(db)
             .await?;
-        }
+        ledger_operations::Entity::delete_many()
+            .filter(ledger_operations::Column::Day.eq(day_text(*day)))
+            .exec(db)
+            .await?;
     }
     Ok(days)
 }
@@ -438,21 +422,19 @@ struct Count {
 /// Raw records of both kinds, for tests and the benchmark: (operations, calls). Operations
 /// counted into one row count each.
 pub async fn raw_counts<C: ConnectionTrait>(db: &C) -> Result<(u64, u64), DbErr> {
-    let backend = db.get_database_backend();
-    let mut out = [0u64; 2];
-    for (i, (table, records)) in [
-        ("ledger_operations", "SUM(operation_count)"),
-        ("ledger_calls", "COUNT(*)"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let sql = format!("SELECT CAST(COALESCE({records}, 0) AS BIGINT) AS count FROM {table}");
-        let count = Count::find_by_statement(statement(backend, &sql, Vec::new()))
-            .one(db)
-            .await?
-            .map_or(0, |c| c.count);
-        out[i] = u64::try_from(count).unwrap_or(0);
-    }
-    Ok((out[0], out[1]))
+    let operations = ledger_operations::Entity::find()
+        .select_only()
+        .column_as(
+            bigint(Func::coalesce([
+                Func::sum(Expr::col(ledger_operations::Column::OperationCount)).into(),
+                Expr::val(0),
+            ])),
+            "count",
+        )
+        .into_model::<Count>()
+        .one(db)
+        .await?
+        .map_or(0, |c| c.count);
+    let calls = ledger_calls::Entity::find().count(db).await?;
+    Ok((u64::try_from(operations).unwrap_or(0), calls))
 }

@@ -4,7 +4,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `usage_rollups`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "usage_rollups")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
