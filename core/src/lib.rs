@@ -21,6 +21,8 @@ pub mod dataclips;
 pub mod db;
 pub mod error;
 pub mod facade;
+#[cfg(feature = "graphql")]
+pub mod graphql;
 pub mod metering;
 pub mod upstream;
 pub mod vault;

@@ -1,31 +1,7 @@
 //! GraphQL types shared by several areas.
 
 use async_graphql::Enum;
-
-/// A SYNCHRO Perform entity, as named in scopes, requests and reports.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(name = "Entity", remote = "gatehouse_compliance::Entity")]
-#[allow(missing_docs)]
-pub enum EntityName {
-    Project,
-    Activity,
-    Event,
-    Person,
-    Equipment,
-    OtherResource,
-    ResourceAssignment,
-    ResourceUsage,
-    Attendance,
-    Docket,
-    Attachment,
-    ProgressEntry,
-    Company,
-    WorkRole,
-    UsageCode,
-    RateCode,
-    ApplicableRate,
-    Competency,
-}
+pub use gatehouse_core::graphql::EntityName;
 
 /// Read or write. `WRITE` includes `READ`.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

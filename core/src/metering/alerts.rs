@@ -22,20 +22,28 @@ use crate::db::entities::usage_alerts;
 /// The code of the configured daily-volume alert.
 pub(crate) const DAILY_VOLUME_CODE: &str = "daily_volume_over_threshold";
 
-/// A stored alert.
+/// A usage alert: a threshold crossed, raised once per project, app key, finding and day.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(complex, name = "UsageAlert")
+)]
 pub struct Alert {
     /// Id.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub id: Uuid,
-    /// Raised.
+    /// When it was raised.
     pub created_at: DateTime<Utc>,
-    /// The day it concerns.
+    /// The day it concerns (UTC).
     pub day: NaiveDate,
     /// The project.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub project_id: String,
     /// The app key, if it concerns one.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub app_key_id: Option<Uuid>,
-    /// The finding code (or [`DAILY_VOLUME_CODE`]).
+    /// The finding code, or `daily_volume_over_threshold`.
     pub code: String,
     /// `warning` or `critical`.
     pub severity: String,
@@ -43,11 +51,13 @@ pub struct Alert {
     pub title: String,
     /// Detail.
     pub detail: String,
-    /// Evidence, as JSON.
+    /// The evidence, as in the finding.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub evidence: serde_json::Value,
     /// When a reviewer acknowledged it.
     pub acknowledged_at: Option<DateTime<Utc>>,
     /// Who.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub acknowledged_by: Option<Uuid>,
 }
 

@@ -70,14 +70,22 @@ impl ReportRequest {
     }
 }
 
-/// The report.
+/// Who used SYNCHRO Perform through Gatehouse, how much, for what, and whether it matched what
+/// was declared.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(complex)
+)]
 pub struct UsageReport {
     /// The project.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub project_id: String,
     /// The app key reported on, if one.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub app_key_id: Option<Uuid>,
-    /// First day.
+    /// First day (UTC).
     pub from: NaiveDate,
     /// Last day, included.
     pub to: NaiveDate,
@@ -98,14 +106,21 @@ pub struct UsageReport {
     /// Per upstream endpoint and method.
     pub by_endpoint: Vec<EndpointUsage>,
     /// Declared against observed, most severe first.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub findings: Vec<Finding>,
     /// The per-day rows behind it (the CSV export).
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     #[serde(skip)]
     pub(crate) rows: Vec<DailyRow>,
 }
 
-/// Totals of a report.
+/// Totals of a usage report.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "UsageReportTotals")
+)]
 pub struct Totals {
     /// GraphQL operations.
     pub operations: u64,
@@ -131,7 +146,7 @@ pub struct Totals {
     pub cache_hits: u64,
     /// Cache misses.
     pub cache_misses: u64,
-    /// Hits over lookups, 0 to 1; `None` without lookups.
+    /// Hits over lookups, 0 to 1; absent without lookups.
     pub cache_hit_ratio: Option<f64>,
     /// Upstream calls the cache avoided: one per hit.
     pub upstream_calls_avoided: u64,
@@ -139,10 +154,15 @@ pub struct Totals {
     pub mean_latency_ms: Option<f64>,
 }
 
-/// One day of a report.
+/// One day of a usage report.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "UsageByDay")
+)]
 pub struct DayUsage {
-    /// The day.
+    /// The day (UTC).
     pub day: NaiveDate,
     /// GraphQL operations.
     pub operations: u64,
@@ -156,10 +176,16 @@ pub struct DayUsage {
     pub upstream_errors: u64,
 }
 
-/// One caller of a report.
+/// One caller of a usage report.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(complex, name = "UsageByAppKey")
+)]
 pub struct KeyUsage {
     /// The app key; `None` for signed-in users.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub app_key_id: Option<String>,
     /// The key's name, when it still exists.
     pub name: Option<String>,
@@ -175,8 +201,13 @@ pub struct KeyUsage {
     pub cache_misses: u64,
 }
 
-/// One GraphQL operation of a report.
+/// One GraphQL operation of a usage report.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "UsageByOperation")
+)]
 pub struct OperationUsage {
     /// The operation name (`(anonymous)` for unnamed ones).
     pub operation: String,
@@ -200,14 +231,20 @@ pub struct OperationUsage {
     pub estimated_cost: u64,
 }
 
-/// One upstream endpoint of a report.
+/// One upstream endpoint of a usage report.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(complex, name = "UsageByEndpoint")
+)]
 pub struct EndpointUsage {
     /// HTTP method.
     pub method: String,
     /// The endpoint template.
     pub endpoint: String,
     /// The entity it serves ('' when unknown).
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub entity: String,
     /// Call attempts.
     pub calls: u64,
