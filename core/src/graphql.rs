@@ -11,8 +11,11 @@ use async_graphql::{ComplexObject, Enum, ID, Json, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use gatehouse_compliance::findings::Finding;
 
+use crate::dataclips::Freshness;
+use crate::dataclips::analytics::UsageSums;
 use crate::metering::alerts::Alert;
 use crate::metering::report::{EndpointUsage, KeyUsage, UsageReport};
+use crate::vault::VaultRecord;
 
 /// A SYNCHRO Perform entity, as named in scopes, requests and reports.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +205,51 @@ impl Alert {
     /// Who acknowledged it.
     async fn acknowledged_by(&self) -> Option<ID> {
         self.acknowledged_by.map(|u| ID(u.to_string()))
+    }
+}
+
+#[ComplexObject]
+impl Freshness {
+    /// The snapshot that answered.
+    async fn snapshot_id(&self) -> ID {
+        ID(self.snapshot_id.to_string())
+    }
+}
+
+#[ComplexObject]
+impl UsageSums {
+    /// Quantity of usages not (yet) approved.
+    async fn unapproved_quantity(&self) -> f64 {
+        self.quantity - self.approved_quantity
+    }
+
+    /// Labour hours of usages not (yet) approved.
+    async fn unapproved_labour_hours(&self) -> f64 {
+        self.labour_hours - self.approved_labour_hours
+    }
+}
+
+#[ComplexObject]
+impl VaultRecord {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    /// The access request it was recorded for.
+    async fn access_request_id(&self) -> Option<ID> {
+        self.request_id.map(|id| ID(id.to_string()))
+    }
+
+    /// Whether this is the version in use.
+    async fn current(&self) -> bool {
+        self.is_current()
+    }
+
+    /// A warning when it expires soon or has expired.
+    #[graphql(name = "expiryWarning")]
+    async fn warning(&self) -> Option<String> {
+        self.expiry_warning()
     }
 }
 

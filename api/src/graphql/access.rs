@@ -7,7 +7,7 @@ use secrecy::SecretString;
 
 use super::access_types::{
     AccessRequestInput, AssessmentView, CommentView, DetailsView, DraftFormatName,
-    RequestStatusName, ReviewDecision, TokenScope, VaultRecordView, WorkflowInput, status_filter,
+    RequestStatusName, ReviewDecision, TokenScope, WorkflowInput, status_filter,
 };
 use super::accounts::{AppKeyView, AuditEntryView, CreatedAppKey};
 use super::guard::RoleGuard;
@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::principal::parse_id;
 use gatehouse_core::access::{Action, DraftKind, IssuedToken, StoredRequest};
 use gatehouse_core::auth::Role;
+use gatehouse_core::vault::VaultRecord;
 
 /// A stored access request.
 #[derive(SimpleObject, Debug, Clone)]
@@ -106,14 +107,14 @@ impl AccessRequestView {
     }
 
     /// The tokens and dataclip credentials recorded for the request (never the secrets).
-    async fn vault_records(&self, ctx: &Context<'_>) -> Result<Vec<VaultRecordView>> {
+    async fn vault_records(&self, ctx: &Context<'_>) -> Result<Vec<VaultRecord>> {
         let services = services(ctx)?;
         let records = services
             .access
             .secrets(self.stored.id)
             .await
             .map_err(ApiError::from)?;
-        Ok(records.iter().map(Into::into).collect())
+        Ok(records)
     }
 
     /// The app keys bound to the request.
@@ -186,14 +187,14 @@ impl AccessQuery {
         &self,
         ctx: &Context<'_>,
         project_id: Option<String>,
-    ) -> Result<Vec<VaultRecordView>> {
+    ) -> Result<Vec<VaultRecord>> {
         let services = services(ctx)?;
         let records = services
             .vault
             .records(project_id.as_deref())
             .await
             .map_err(ApiError::from)?;
-        Ok(records.iter().map(Into::into).collect())
+        Ok(records)
     }
 }
 
@@ -365,7 +366,7 @@ impl AccessMutation {
         scope: TokenScope,
         issued_on: NaiveDate,
         expires_on: Option<NaiveDate>,
-    ) -> Result<VaultRecordView> {
+    ) -> Result<VaultRecord> {
         let services = services(ctx)?;
         let user = principal(ctx)?.require_role(Role::Reviewer)?;
         let id = parse_id("requestId", &request_id)?;
@@ -381,7 +382,7 @@ impl AccessMutation {
             .record_issued_token(user, id, issued)
             .await
             .map_err(ApiError::from)?;
-        Ok((&record).into())
+        Ok(record)
     }
 
     /// Records a dataclip user's name and password for one of the request's projects (the
@@ -394,7 +395,7 @@ impl AccessMutation {
         project_id: String,
         username: String,
         #[graphql(secret)] password: String,
-    ) -> Result<VaultRecordView> {
+    ) -> Result<VaultRecord> {
         let services = services(ctx)?;
         let user = principal(ctx)?.require_role(Role::Contact)?;
         let id = parse_id("requestId", &request_id)?;
@@ -409,7 +410,7 @@ impl AccessMutation {
             )
             .await
             .map_err(ApiError::from)?;
-        Ok((&record).into())
+        Ok(record)
     }
 
     /// Marks a request whose token was issued as in use (reviewers).

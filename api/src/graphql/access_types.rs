@@ -2,7 +2,7 @@
 //! with an error per invalid field, and outputs of their own.
 
 use async_graphql::{Enum, ID, InputObject, OneofObject, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use gatehouse_compliance::assess::{
     ChannelRecommendation, Check, Load, LoadEstimate, Verdict, WorkflowLoad,
 };
@@ -13,7 +13,6 @@ use gatehouse_compliance::{AccessRequest, Assessment};
 use super::types::EntityName;
 use crate::error::FieldError;
 use gatehouse_core::access::{Comment, RequestStatus, input};
-use gatehouse_core::vault::{Expiry, SecretKind, VaultRecord};
 
 // ---------------------------------------------------------------------------------------------
 // Enums
@@ -176,30 +175,6 @@ impl TokenScope {
             Self::ReadWrite => "read write",
         }
     }
-}
-
-/// What a vault record holds.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "gatehouse_core::vault::SecretKind")]
-pub enum SecretKindName {
-    /// An API token.
-    Token,
-    /// A dataclip user's credentials.
-    DataclipCredentials,
-}
-
-/// How close a secret is to expiry.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(name = "ExpiryState", remote = "gatehouse_core::vault::Expiry")]
-pub enum ExpiryName {
-    /// No expiry date recorded.
-    Unknown,
-    /// Valid beyond the warning period.
-    Valid,
-    /// Expires within the warning period.
-    ExpiringSoon,
-    /// Expired.
-    Expired,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -914,72 +889,6 @@ impl From<Comment> for CommentView {
             kind: c.kind,
             body: c.body,
             created_at: c.created_at,
-        }
-    }
-}
-
-/// A vault record: never the secret, only its fingerprint and last four characters.
-#[derive(SimpleObject, Debug, Clone)]
-#[graphql(name = "VaultRecord")]
-pub struct VaultRecordView {
-    /// Id.
-    pub id: ID,
-    /// Token or dataclip credentials.
-    pub kind: SecretKindName,
-    /// The project.
-    pub project_id: String,
-    /// The access request it was recorded for.
-    pub access_request_id: Option<ID>,
-    /// 1, then +1 per rotation.
-    pub version: i32,
-    /// Whether this is the version in use.
-    pub current: bool,
-    /// A token's scope.
-    pub scope: Option<String>,
-    /// A dataclip user's name.
-    pub username: Option<String>,
-    /// First 12 hex digits of the secret's SHA-256.
-    pub fingerprint: String,
-    /// The secret's last four characters.
-    pub last_four: String,
-    /// Issued.
-    pub issued_on: Option<NaiveDate>,
-    /// Expires.
-    pub expires_on: Option<NaiveDate>,
-    /// Days until expiry (negative once expired).
-    pub days_until_expiry: Option<i64>,
-    /// Expiry state, given `vault.expiry_warning_days`.
-    pub expiry: ExpiryName,
-    /// A warning when it expires soon or has expired.
-    pub expiry_warning: Option<String>,
-    /// Recorded.
-    pub created_at: DateTime<Utc>,
-    /// Replaced or revoked.
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl From<&VaultRecord> for VaultRecordView {
-    fn from(r: &VaultRecord) -> Self {
-        let kind: SecretKind = r.kind;
-        let expiry: Expiry = r.expiry;
-        Self {
-            id: ID(r.id.to_string()),
-            kind: kind.into(),
-            project_id: r.project_id.clone(),
-            access_request_id: r.request_id.map(|id| ID(id.to_string())),
-            version: r.version,
-            current: r.is_current(),
-            scope: r.scope.clone(),
-            username: r.username.clone(),
-            fingerprint: r.fingerprint.clone(),
-            last_four: r.last_four.clone(),
-            issued_on: r.issued_on,
-            expires_on: r.expires_on,
-            days_until_expiry: r.days_until_expiry,
-            expiry: expiry.into(),
-            expiry_warning: r.expiry_warning(),
-            created_at: r.created_at,
-            revoked_at: r.revoked_at,
         }
     }
 }

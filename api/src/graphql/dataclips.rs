@@ -17,7 +17,8 @@ use super::{principal, services};
 use crate::error::ApiError;
 use crate::principal::Principal;
 use gatehouse_core::auth::{Access, Role};
-use gatehouse_core::dataclips::analytics::{self, UsageDimension};
+use gatehouse_core::dataclips::Freshness;
+use gatehouse_core::dataclips::analytics::{self, ActivityProgress, UsageDimension, UsageSums};
 use gatehouse_core::dataclips::clip::{
     USAGES_APPROVED_CLIP, USAGES_CLIP, USAGES_SUBCONTRACTOR_CLIP,
 };
@@ -42,36 +43,6 @@ fn authorize(principal: &Principal, project_id: &str, entity: Entity) -> Result<
                 )));
             }
             Ok(())
-        }
-    }
-}
-
-/// How fresh an answer from a snapshot is.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct Freshness {
-    /// The dataclip that answered (e.g. `resource-usages-export`).
-    pub source: String,
-    /// The snapshot that answered.
-    pub snapshot_id: ID,
-    /// When the data was refreshed upstream (the upstream's snapshot time).
-    pub refreshed_at: DateTime<Utc>,
-    /// When Gatehouse fetched it.
-    pub fetched_at: DateTime<Utc>,
-    /// Seconds since `refreshedAt`.
-    pub age_seconds: u64,
-    /// When Gatehouse next fetches the clip.
-    pub next_refresh_at: DateTime<Utc>,
-}
-
-impl From<dc::Freshness> for Freshness {
-    fn from(f: dc::Freshness) -> Self {
-        Self {
-            source: f.source,
-            snapshot_id: ID(f.snapshot_id.to_string()),
-            refreshed_at: f.refreshed_at,
-            fetched_at: f.fetched_at,
-            age_seconds: f.age_secs,
-            next_refresh_at: f.next_refresh_at,
         }
     }
 }
@@ -290,43 +261,10 @@ pub struct UsageGroup {
     pub sums: UsageSums,
 }
 
-/// Sums over usages.
-#[derive(SimpleObject, Debug, Clone, Default)]
-pub struct UsageSums {
-    /// Usage rows.
-    pub rows: i64,
-    /// Quantity (in the rows' units: group by UNIT or RESOURCE to keep units apart).
-    pub quantity: f64,
-    /// Labour hours (people's usages in hours).
-    pub labour_hours: f64,
-    /// Quantity of approved usages.
-    pub approved_quantity: f64,
-    /// Labour hours of approved usages.
-    pub approved_labour_hours: f64,
-    /// Quantity of usages not (yet) approved.
-    pub unapproved_quantity: f64,
-    /// Labour hours of usages not (yet) approved.
-    pub unapproved_labour_hours: f64,
-}
-
-impl From<analytics::UsageSums> for UsageSums {
-    fn from(s: analytics::UsageSums) -> Self {
-        Self {
-            rows: s.rows,
-            quantity: s.quantity,
-            labour_hours: s.labour_hours,
-            approved_quantity: s.approved_quantity,
-            approved_labour_hours: s.approved_labour_hours,
-            unapproved_quantity: s.quantity - s.approved_quantity,
-            unapproved_labour_hours: s.labour_hours - s.approved_labour_hours,
-        }
-    }
-}
-
 impl From<analytics::UsageGroup> for UsageGroup {
     fn from(g: analytics::UsageGroup) -> Self {
         let mut out = UsageGroup {
-            sums: g.sums.into(),
+            sums: g.sums,
             ..UsageGroup::default()
         };
         for (dimension, values) in g.key {
@@ -421,63 +359,6 @@ pub struct ActivityFilterInput {
     pub cost_codes: Option<Vec<String>>,
     /// Work categories.
     pub work_categories: Option<Vec<String>>,
-}
-
-/// An activity's progress, budget and actuals.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct ActivityProgress {
-    /// Reference code.
-    pub reference_code: String,
-    /// Name.
-    pub name: String,
-    /// Cost code.
-    pub cost_code: String,
-    /// Discipline.
-    pub discipline: String,
-    /// Location.
-    pub location: String,
-    /// Percent complete.
-    pub percent_complete: f64,
-    /// Budget labour hours (current estimate at complete).
-    pub budget_labour_hours: f64,
-    /// Budget quantity (current estimate at complete).
-    pub budget_quantity: f64,
-    /// Budget cost (current estimate at complete).
-    pub budget_cost: f64,
-    /// Planned start.
-    pub planned_start: String,
-    /// Planned finish.
-    pub planned_finish: String,
-    /// Actual start (empty until started).
-    pub actual_start: String,
-    /// Actual finish (empty until finished).
-    pub actual_finish: String,
-    /// Labour hours booked, from the usages snapshot (null without one).
-    pub actual_labour_hours: Option<f64>,
-    /// Quantity booked, from the usages snapshot (null without one).
-    pub actual_quantity: Option<f64>,
-}
-
-impl From<analytics::ActivityProgress> for ActivityProgress {
-    fn from(a: analytics::ActivityProgress) -> Self {
-        Self {
-            reference_code: a.reference_code,
-            name: a.name,
-            cost_code: a.cost_code,
-            discipline: a.discipline,
-            location: a.location,
-            percent_complete: a.percent_complete,
-            budget_labour_hours: a.budget_labour_hours,
-            budget_quantity: a.budget_quantity,
-            budget_cost: a.budget_cost,
-            planned_start: a.planned_start,
-            planned_finish: a.planned_finish,
-            actual_start: a.actual_start,
-            actual_finish: a.actual_finish,
-            actual_labour_hours: a.actual_labour_hours,
-            actual_quantity: a.actual_quantity,
-        }
-    }
 }
 
 /// Pagination of a connection.
@@ -661,7 +542,7 @@ impl Analytics {
         Ok(UsageTotals {
             groups: totals.groups.into_iter().map(Into::into).collect(),
             truncated: totals.truncated,
-            total: totals.total.into(),
+            total: totals.total,
             freshness: from_snapshot(ctx, totals.freshness),
         })
     }
@@ -766,7 +647,7 @@ impl Analytics {
             .await
             .map_err(ApiError::from)?;
         Ok(ActivityProgressConnection {
-            nodes: page.activities.into_iter().map(Into::into).collect(),
+            nodes: page.activities,
             page_info: AnalyticsPageInfo {
                 has_next_page: page.next_cursor.is_some(),
                 end_cursor: page.next_cursor.map(|c| cursors.seal(c.as_bytes())),
@@ -825,11 +706,11 @@ impl Analytics {
 
 /// The freshness of an answer from a snapshot, noted on the request's meta so that the usage
 /// ledger and `extensions.gatehouse` say the answer came from a dataclip, and how old it is.
-fn from_snapshot(ctx: &Context<'_>, freshness: dc::Freshness) -> Freshness {
+fn from_snapshot(ctx: &Context<'_>, freshness: Freshness) -> Freshness {
     if let Ok(request) = ctx.data::<PerformRequest>() {
         request.meta.record_dataclip(freshness.refreshed_at);
     }
-    freshness.into()
+    freshness
 }
 
 /// A snapshot's state.
@@ -857,15 +738,6 @@ impl From<dc::SnapshotStatus> for SnapshotStatusName {
     }
 }
 
-/// A row a snapshot refused.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct DataclipBadRow {
-    /// The data row's number, from 1 (the header row is not counted).
-    pub row: u64,
-    /// Why.
-    pub reason: String,
-}
-
 /// One snapshot of a clip.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct DataclipSnapshot {
@@ -886,7 +758,7 @@ pub struct DataclipSnapshot {
     /// Why it failed.
     pub error: Option<String>,
     /// The first refused rows, with their reasons.
-    pub bad_row_samples: Vec<DataclipBadRow>,
+    pub bad_row_samples: Vec<dc::BadRow>,
 }
 
 fn snapshot_view(snapshot: dc::SnapshotRow, bad: Vec<dc::BadRow>) -> DataclipSnapshot {
@@ -899,13 +771,7 @@ fn snapshot_view(snapshot: dc::SnapshotRow, bad: Vec<dc::BadRow>) -> DataclipSna
         rows: snapshot.rows,
         bad_rows: snapshot.bad_rows,
         error: snapshot.error,
-        bad_row_samples: bad
-            .into_iter()
-            .map(|b| DataclipBadRow {
-                row: b.row,
-                reason: b.reason,
-            })
-            .collect(),
+        bad_row_samples: bad,
     }
 }
 

@@ -123,16 +123,21 @@ impl UsageFilter {
 
 /// The sums of one group.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(complex)
+)]
 pub struct UsageSums {
-    /// Rows.
+    /// Usage rows.
     pub rows: i64,
-    /// Quantity.
+    /// Quantity (in the rows' units: group by UNIT or RESOURCE to keep units apart).
     pub quantity: f64,
-    /// Labour hours.
+    /// Labour hours (people's usages in hours).
     pub labour_hours: f64,
-    /// Quantity of approved rows.
+    /// Quantity of approved usages.
     pub approved_quantity: f64,
-    /// Labour hours of approved rows.
+    /// Labour hours of approved usages.
     pub approved_labour_hours: f64,
 }
 
@@ -203,6 +208,7 @@ pub struct ActivityFilter {
 
 /// An activity's progress with its budget against the actuals booked to it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
 pub struct ActivityProgress {
     /// Reference code.
     pub reference_code: String,
@@ -218,21 +224,21 @@ pub struct ActivityProgress {
     pub percent_complete: f64,
     /// Budget labour hours (current estimate at complete).
     pub budget_labour_hours: f64,
-    /// Budget quantity (current estimate).
+    /// Budget quantity (current estimate at complete).
     pub budget_quantity: f64,
-    /// Budget cost (current estimate).
+    /// Budget cost (current estimate at complete).
     pub budget_cost: f64,
     /// Planned start.
     pub planned_start: String,
     /// Planned finish.
     pub planned_finish: String,
-    /// Actual start (empty when not started).
+    /// Actual start (empty until started).
     pub actual_start: String,
-    /// Actual finish.
+    /// Actual finish (empty until finished).
     pub actual_finish: String,
-    /// Labour hours booked (from the usages snapshot; `None` without one).
+    /// Labour hours booked, from the usages snapshot (null without one).
     pub actual_labour_hours: Option<f64>,
-    /// Quantity booked.
+    /// Quantity booked, from the usages snapshot (null without one).
     pub actual_quantity: Option<f64>,
 }
 

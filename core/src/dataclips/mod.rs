@@ -137,17 +137,23 @@ pub enum RefreshOutcome {
 
 /// The freshness of an answer from a snapshot.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(complex)
+)]
 pub struct Freshness {
-    /// The clip that answered.
+    /// The dataclip that answered (e.g. `resource-usages-export`).
     pub source: String,
-    /// The snapshot.
+    /// The snapshot that answered.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub snapshot_id: i64,
-    /// When the data was refreshed upstream (the upstream snapshot time; the fetch time when
-    /// the upstream does not say).
+    /// When the data was refreshed upstream (the upstream's snapshot time).
     pub refreshed_at: DateTime<Utc>,
     /// When Gatehouse fetched it.
     pub fetched_at: DateTime<Utc>,
-    /// Seconds since `refreshed_at`.
+    /// Seconds since `refreshedAt`.
+    #[cfg_attr(feature = "graphql", graphql(name = "ageSeconds"))]
     pub age_secs: u64,
     /// When Gatehouse next fetches the clip.
     pub next_refresh_at: DateTime<Utc>,

@@ -13,10 +13,15 @@ use super::clip::{ClipKind, Layout};
 
 /// A row a snapshot refused, with its 1-based data-row number (the header is not counted).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "DataclipBadRow")
+)]
 pub struct BadRow {
-    /// The data row's number, from 1.
+    /// The data row's number, from 1 (the header row is not counted).
     pub row: u64,
-    /// Why it was refused.
+    /// Why.
     pub reason: String,
 }
 

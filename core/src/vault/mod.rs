@@ -35,6 +35,11 @@ use crate::upstream::tokens::{BoxFuture, TokenSource};
 
 /// What a vault record holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::Enum),
+    graphql(name = "SecretKindName")
+)]
 pub enum SecretKind {
     /// A SYNCHRO Perform API token for one project.
     Token,
@@ -102,6 +107,11 @@ pub enum VaultError {
 
 /// How close a record is to its expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::Enum),
+    graphql(name = "ExpiryState")
+)]
 pub enum Expiry {
     /// No expiry date was recorded.
     Unknown,
@@ -113,16 +123,24 @@ pub enum Expiry {
     Expired,
 }
 
-/// A vault record as Gatehouse shows it: never the secret.
+/// A vault record as Gatehouse shows it: never the secret, only its fingerprint and last four
+/// characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(complex)
+)]
 pub struct VaultRecord {
     /// Id.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub id: Uuid,
     /// Token or dataclip credentials.
     pub kind: SecretKind,
     /// The SYNCHRO Perform project.
     pub project_id: String,
     /// The access request it was recorded for.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub request_id: Option<Uuid>,
     /// 1, then +1 per rotation.
     pub version: i32,
