@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use gatehouse_compliance::findings::Finding;
 
 use crate::dataclips::Freshness;
-use crate::dataclips::analytics::UsageSums;
+use crate::dataclips::analytics::{UsageRecord, UsageSums};
 use crate::metering::alerts::Alert;
 use crate::metering::report::{EndpointUsage, KeyUsage, UsageReport};
 use crate::vault::VaultRecord;
@@ -250,6 +250,14 @@ impl VaultRecord {
     #[graphql(name = "expiryWarning")]
     async fn warning(&self) -> Option<String> {
         self.expiry_warning()
+    }
+}
+
+#[ComplexObject]
+impl UsageRecord {
+    /// The usage's id (the same as the REST API's).
+    async fn id(&self) -> ID {
+        ID(self.id.clone())
     }
 }
 

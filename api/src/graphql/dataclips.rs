@@ -18,7 +18,9 @@ use crate::error::ApiError;
 use crate::principal::Principal;
 use gatehouse_core::auth::{Access, Role};
 use gatehouse_core::dataclips::Freshness;
-use gatehouse_core::dataclips::analytics::{self, ActivityProgress, UsageDimension, UsageSums};
+use gatehouse_core::dataclips::analytics::{
+    self, ActivityProgress, AttendanceDay, UsageDimension, UsageRecord, UsageSums,
+};
 use gatehouse_core::dataclips::clip::{
     USAGES_APPROVED_CLIP, USAGES_CLIP, USAGES_SUBCONTRACTOR_CLIP,
 };
@@ -309,21 +311,6 @@ pub struct UsageTotals {
     pub freshness: Freshness,
 }
 
-/// Attendance on one day (and in one area).
-#[derive(SimpleObject, Debug, Clone)]
-pub struct AttendanceDay {
-    /// The day.
-    pub day: String,
-    /// The start area (null when not grouped by area).
-    pub area: Option<String>,
-    /// Attendance records.
-    pub records: i64,
-    /// Distinct people.
-    pub people: i64,
-    /// Hours on site.
-    pub hours: f64,
-}
-
 /// Attendance by day.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct AttendanceByDay {
@@ -370,72 +357,11 @@ pub struct AnalyticsPageInfo {
     pub end_cursor: Option<String>,
 }
 
-/// A resource usage as the usages export has it: names where the REST API has ids.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct SnapshotUsage {
-    /// The usage's id (the same as the REST API's).
-    pub id: ID,
-    /// Work date.
-    pub work_date: NaiveDate,
-    /// Resource name.
-    pub resource_name: String,
-    /// Resource type as exported (`People`, `Equipment`, `Other Resource`).
-    pub resource_type: String,
-    /// Company.
-    pub company: String,
-    /// `Activity` or `Event`.
-    pub work_reference_type: String,
-    /// The activity's or event's reference code.
-    pub work_reference_code: String,
-    /// Cost code.
-    pub cost_code: String,
-    /// Discipline.
-    pub discipline: String,
-    /// Location.
-    pub location: String,
-    /// Usage code.
-    pub usage_code: String,
-    /// Quantity.
-    pub quantity: f64,
-    /// Unit of measure.
-    pub uom: String,
-    /// Rate code.
-    pub rate_code: String,
-    /// Approval status as exported.
-    pub approval_status: String,
-}
-
-impl TryFrom<analytics::UsageRecord> for SnapshotUsage {
-    type Error = ApiError;
-
-    fn try_from(u: analytics::UsageRecord) -> Result<Self, ApiError> {
-        let work_date = NaiveDate::parse_from_str(&u.work_date, "%Y-%m-%d")
-            .map_err(|e| ApiError::internal("a snapshot usage's work date", &e))?;
-        Ok(Self {
-            id: ID(u.id),
-            work_date,
-            resource_name: u.resource_name,
-            resource_type: u.resource_type,
-            company: u.company,
-            work_reference_type: u.work_reference_type,
-            work_reference_code: u.work_reference_code,
-            cost_code: u.cost_code,
-            discipline: u.discipline,
-            location: u.location,
-            usage_code: u.usage_code,
-            quantity: u.quantity,
-            uom: u.uom,
-            rate_code: u.rate_code,
-            approval_status: u.approval_status,
-        })
-    }
-}
-
 /// A page of resource usages read from the usages snapshot.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct SnapshotUsageConnection {
     /// Usages by work date, then id.
-    pub nodes: Vec<SnapshotUsage>,
+    pub nodes: Vec<UsageRecord>,
     /// Pagination (a cursor is bound to its snapshot: after a refresh, start again).
     pub page_info: AnalyticsPageInfo,
     /// The snapshot that answered.
@@ -569,11 +495,7 @@ impl Analytics {
             .await
             .map_err(ApiError::from)?;
         Ok(SnapshotUsageConnection {
-            nodes: page
-                .items
-                .into_iter()
-                .map(SnapshotUsage::try_from)
-                .collect::<Result<_, _>>()?,
+            nodes: page.items,
             page_info: AnalyticsPageInfo {
                 has_next_page: page.next_cursor.is_some(),
                 end_cursor: page.next_cursor.map(|c| cursors.seal(c.as_bytes())),
@@ -605,16 +527,7 @@ impl Analytics {
             .await
             .map_err(ApiError::from)?;
         Ok(AttendanceByDay {
-            days: days
-                .into_iter()
-                .map(|d| AttendanceDay {
-                    day: d.day,
-                    area: d.area,
-                    records: d.records,
-                    people: d.people,
-                    hours: d.hours,
-                })
-                .collect(),
+            days,
             truncated,
             freshness: from_snapshot(ctx, freshness),
         })

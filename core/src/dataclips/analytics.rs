@@ -165,12 +165,13 @@ pub struct UsageTotals {
     pub freshness: Freshness,
 }
 
-/// Attendance for one day (and area).
+/// Attendance on one day (and in one area).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
 pub struct AttendanceDay {
-    /// The start date.
+    /// The day.
     pub day: String,
-    /// The start area, when grouped by area.
+    /// The start area (null when not grouped by area).
     pub area: Option<String>,
     /// Attendance records.
     pub records: i64,
@@ -285,22 +286,28 @@ pub struct CurrentRates {
     pub freshness: Freshness,
 }
 
-/// A resource usage as the usages export has it (names, not ids: the export carries names).
+/// A resource usage as the usages export has it: names where the REST API has ids.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(complex, name = "SnapshotUsage")
+)]
 pub struct UsageRecord {
-    /// The usage's id (the export's `Id`).
+    /// The usage's id (the export's `Id`, the same as the REST API's).
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub id: String,
     /// Work date.
-    pub work_date: String,
+    pub work_date: NaiveDate,
     /// Resource name.
     pub resource_name: String,
-    /// Resource type.
+    /// Resource type as exported (`People`, `Equipment`, `Other Resource`).
     pub resource_type: String,
     /// Company.
     pub company: String,
-    /// Work reference type (`Activity` or `Event`).
+    /// `Activity` or `Event`.
     pub work_reference_type: String,
-    /// Work reference code.
+    /// The activity's or event's reference code.
     pub work_reference_code: String,
     /// Cost code.
     pub cost_code: String,
@@ -312,11 +319,11 @@ pub struct UsageRecord {
     pub usage_code: String,
     /// Quantity.
     pub quantity: f64,
-    /// Unit.
+    /// Unit of measure.
     pub uom: String,
     /// Rate code.
     pub rate_code: String,
-    /// Approval status.
+    /// Approval status as exported.
     pub approval_status: String,
 }
 
@@ -333,6 +340,12 @@ pub struct SnapshotPage<T> {
 
 fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> Result<T, DbErr> {
     row.try_get("", column)
+}
+
+/// A `YYYY-MM-DD` date as the snapshot tables store it.
+fn stored_date(text: &str) -> Result<NaiveDate, DbErr> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|e| DbErr::Type(format!("a stored work date `{text}`: {e}")))
 }
 
 fn sum_or_zero(row: &QueryResult, column: &str) -> Result<f64, DbErr> {
@@ -754,7 +767,7 @@ impl Dataclips {
             last_id = get(row, "id")?;
             items.push(UsageRecord {
                 id: get(row, "usage_id")?,
-                work_date: get(row, "work_date")?,
+                work_date: stored_date(&get::<String>(row, "work_date")?)?,
                 resource_name: get(row, "resource_name")?,
                 resource_type: get(row, "resource_type")?,
                 company: get(row, "company")?,
