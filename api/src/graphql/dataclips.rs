@@ -49,54 +49,6 @@ fn authorize(principal: &Principal, project_id: &str, entity: Entity) -> Result<
     }
 }
 
-/// A dimension to group usage totals by.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UsageGroupBy {
-    /// The resource (name and identifier).
-    Resource,
-    /// People, equipment, other resources.
-    ResourceType,
-    /// The activity or event booked to.
-    Activity,
-    /// The activity's cost code.
-    CostCode,
-    /// The company.
-    Company,
-    /// The activity's discipline.
-    Discipline,
-    /// The activity's location.
-    Location,
-    /// Approved, submitted, unapproved, rejected.
-    ApprovalStatus,
-    /// The unit of measure.
-    Unit,
-    /// The work date.
-    Day,
-    /// The ISO week (by its Monday).
-    Week,
-    /// The calendar month.
-    Month,
-}
-
-impl From<UsageGroupBy> for UsageDimension {
-    fn from(g: UsageGroupBy) -> Self {
-        match g {
-            UsageGroupBy::Resource => Self::Resource,
-            UsageGroupBy::ResourceType => Self::ResourceType,
-            UsageGroupBy::Activity => Self::Activity,
-            UsageGroupBy::CostCode => Self::CostCode,
-            UsageGroupBy::Company => Self::Company,
-            UsageGroupBy::Discipline => Self::Discipline,
-            UsageGroupBy::Location => Self::Location,
-            UsageGroupBy::ApprovalStatus => Self::ApprovalStatus,
-            UsageGroupBy::Unit => Self::Unit,
-            UsageGroupBy::Day => Self::Day,
-            UsageGroupBy::Week => Self::Week,
-            UsageGroupBy::Month => Self::Month,
-        }
-    }
-}
-
 /// A resource's type, as the exports name it.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "ExportResourceType")]
@@ -446,20 +398,19 @@ impl Analytics {
     async fn usage_totals(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] group_by: Vec<UsageGroupBy>,
+        #[graphql(default)] group_by: Vec<UsageDimension>,
         filter: Option<UsageFilterInput>,
         #[graphql(default)] variant: UsageVariant,
         #[graphql(default = 1000, validator(minimum = 1, maximum = 10000))] first: u64,
     ) -> Result<UsageTotals> {
         authorize(principal(ctx)?, &self.project_id, Entity::ResourceUsage)?;
         let filter = filter.unwrap_or_default().into_domain()?;
-        let dims: Vec<UsageDimension> = group_by.into_iter().map(Into::into).collect();
         let totals = services(ctx)?
             .dataclips
             .usage_totals(
                 &self.project_id,
                 Some(variant.clip()),
-                &dims,
+                &group_by,
                 &filter,
                 first,
             )

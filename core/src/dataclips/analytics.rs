@@ -18,8 +18,13 @@ use super::tables::{
 };
 use super::{DataclipError, Dataclips, Freshness};
 
-/// A dimension usage totals can be grouped by.
+/// A dimension to group usage totals by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::Enum),
+    graphql(name = "UsageGroupBy")
+)]
 pub enum UsageDimension {
     /// The resource (name and identifier).
     Resource,
