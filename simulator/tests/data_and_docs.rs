@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::Harness;
 use serde_json::Value;
@@ -54,15 +54,13 @@ async fn the_same_seed_gives_the_same_data_and_another_seed_does_not() {
 }
 
 #[tokio::test]
-async fn the_small_size_starts_fast_and_has_the_expected_shape() {
+async fn the_small_size_has_the_expected_shape() {
+    // How fast it starts is a figure, not a test: printed here, measured by the benchmarks.
     let start = Instant::now();
     let sim = synchro_sim::spawn(SimConfig::default(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    let elapsed = start.elapsed();
-    eprintln!("small simulator started in {elapsed:?}");
-    // Well under a second even in a debug build; the margin absorbs a loaded CI machine.
-    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    eprintln!("small simulator started in {:?}", start.elapsed());
     sim.shutdown().await;
     let h = Harness::default().await;
     let data = h.sim.state().project(h.project).unwrap().read();
@@ -108,13 +106,12 @@ async fn the_small_size_starts_fast_and_has_the_expected_shape() {
 fn the_medium_size_has_thousands_of_activities_and_tens_of_thousands_of_usages() {
     let start = Instant::now();
     let projects = synchro_sim::data::seed::generate(1, &DataSize::preset(SizePreset::Medium));
-    let elapsed = start.elapsed();
+    eprintln!("medium data generated in {:?}", start.elapsed());
     assert_eq!(projects.len(), 3);
     assert_eq!(projects[0].activities.len(), 3_000);
     assert!(projects[0].people.len() >= 300);
     assert_eq!(projects[0].usages.seeded_len(), 60_000);
     assert!(projects[0].attendance.len() >= 10_000);
-    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
 }
 
 #[tokio::test]

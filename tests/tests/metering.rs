@@ -23,7 +23,7 @@ use gatehouse_tests::{Backend, SimApp, TestApp, backend_tests};
 use reqwest::StatusCode;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
-use synchro_sim::SimConfig;
+use synchro_sim::{FaultRule, SimConfig};
 use uuid::Uuid;
 
 fn reads(project: &str, entities: &[Entity]) -> KeyScopes {
@@ -192,6 +192,123 @@ async fn the_ledger_counts_exactly_the_upstream_calls_the_simulator_served(backe
     assert!(
         metrics.contains("ledger_records_written_total"),
         "{metrics}"
+    );
+    rig.stop().await;
+}
+
+async fn the_ledger_accounts_for_every_faulted_attempt_as_the_simulator_saw_it(backend: Backend) {
+    // One fault of each kind before each of four queries that miss the cache: a 429 and a 503
+    // (each `Retry-After: 1`), a 500, and a hang cut by the 300 ms request timeout. Each
+    // faulted attempt is retried once and then served.
+    let rig = SimApp::start(
+        backend,
+        SimConfig::default(),
+        "",
+        "request_timeout_ms = 300\nretry = { initial_backoff_ms = 20, max_backoff_ms = 100 }",
+    )
+    .await;
+    let project = rig.projects[0].clone();
+    let (_, key) = rig
+        .app
+        .create_key(reads(&project, &[Entity::Activity, Entity::Event]))
+        .await;
+    let queries = [
+        "query A($p: ID!) { project(id: $p) { name } }",
+        "query B($p: ID!) { project(id: $p) { activities(first: 5) { nodes { id } } } }",
+        "query C($p: ID!) { project(id: $p) { events(first: 5) { nodes { id } } } }",
+        "query D($p: ID!) { project(id: $p) { activities(first: 7) { nodes { id } } } }",
+    ];
+    let faults = [
+        FaultRule {
+            status: 429,
+            ..FaultRule::default()
+        },
+        FaultRule {
+            status: 503,
+            ..FaultRule::default()
+        },
+        FaultRule {
+            status: 500,
+            ..FaultRule::default()
+        },
+        FaultRule {
+            hang: true,
+            ..FaultRule::default()
+        },
+    ];
+    for (query, fault) in queries.into_iter().zip(faults) {
+        rig.sim
+            .add_fault(FaultRule {
+                error_rate: 1.0,
+                count: Some(1),
+                ..fault
+            })
+            .await
+            .expect("fault");
+        let (status, body) = rig
+            .app
+            .graphql(Some(&key), query, json!({ "p": project }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["errors"].is_null(), "served after one retry: {body}");
+    }
+    let services = &rig.app.app.services;
+    services.metering.ledger.flush().await;
+    let calls = ledger_calls::Entity::find()
+        .all(&services.db)
+        .await
+        .expect("ledger");
+    // The simulator counts an abandoned (hung) request when it notices the client left.
+    let mut stats = rig.sim.stats().await;
+    for _ in 0..100 {
+        if stats.total == calls.len() as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stats = rig.sim.stats().await;
+    }
+    let with_status = |code: i32| calls.iter().filter(|c| c.status == Some(code)).count() as u64;
+    assert_eq!(calls.len() as u64, stats.total, "{stats:?}");
+    for code in [200, 429, 500, 503] {
+        assert_eq!(
+            with_status(code),
+            stats.count_status(code as u16),
+            "status {code}"
+        );
+        if code != 200 {
+            assert_eq!(with_status(code), 1, "status {code}");
+        }
+    }
+    let timed_out: Vec<_> = calls.iter().filter(|c| c.status.is_none()).collect();
+    assert_eq!(timed_out.len() as u64, stats.count_status(499), "{stats:?}");
+    assert_eq!(timed_out.len(), 1);
+    assert_eq!(timed_out[0].error.as_deref(), Some("timeout"));
+    let retries = calls.iter().filter(|c| c.attempt > 0).count() as u64;
+    assert_eq!(retries, 4, "one retry per faulted attempt");
+
+    // The report sums the same ledger.
+    let report = services
+        .metering
+        .report(
+            &services.db,
+            &ReportRequest {
+                project_id: project.clone(),
+                app_key_id: None,
+                from: Utc::now().date_naive(),
+                to: Utc::now().date_naive(),
+            },
+        )
+        .await
+        .expect("report");
+    let totals = &report.totals;
+    assert_eq!(totals.upstream_calls, stats.total);
+    assert_eq!(totals.upstream_429, 1);
+    assert_eq!(totals.upstream_503, 1);
+    assert_eq!(totals.upstream_retries, retries);
+    assert_eq!(
+        totals.upstream_errors,
+        stats.total - stats.count_status(200),
+        "every attempt without a 2xx answer is an error"
     );
     rig.stop().await;
 }
@@ -1115,6 +1232,7 @@ async fn the_metering_migration_goes_down_and_up_again(backend: Backend) {
 
 backend_tests!(
     the_ledger_counts_exactly_the_upstream_calls_the_simulator_served,
+    the_ledger_accounts_for_every_faulted_attempt_as_the_simulator_saw_it,
     a_graceful_stop_mid_traffic_loses_no_record,
     real_traffic_shows_writes_under_a_read_only_workflow_and_an_undeclared_entity,
     a_key_bound_to_an_approved_request_is_measured_against_that_request,
