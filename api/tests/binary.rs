@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use gatehouse_tests::{browser_client, sign_in_at};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Child;
@@ -294,10 +295,7 @@ async fn passwords_and_keys_used_against_a_running_server_appear_in_no_log_line(
         .to_owned();
 
     let (child, url) = serve(dir.path(), &db).await;
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
+    let client = browser_client();
     let body: Value = client
         .post(format!("{url}/graphql"))
         .bearer_auth(&key)
@@ -309,28 +307,7 @@ async fn passwords_and_keys_used_against_a_running_server_appear_in_no_log_line(
         .await
         .expect("json");
     assert_eq!(body["data"]["me"]["kind"], "APP_KEY");
-    let page = client
-        .get(format!("{url}/login"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
-    let marker = "name=\"csrf\" value=\"";
-    let start = page.find(marker).expect("csrf") + marker.len();
-    let csrf = &page[start..start + page[start..].find('"').expect("end")];
-    let response = client
-        .post(format!("{url}/login"))
-        .form(&[
-            ("email", "ada@example.com"),
-            ("password", password),
-            ("csrf", csrf),
-        ])
-        .send()
-        .await
-        .expect("sent");
-    assert!(response.status().is_success() || response.status().is_redirection());
+    let csrf = sign_in_at(&client, &url, "ada@example.com", password).await;
 
     terminate(&child);
     let mut child = child;
@@ -344,7 +321,7 @@ async fn passwords_and_keys_used_against_a_running_server_appear_in_no_log_line(
     assert!(log.contains("stopped"), "shutdown was logged: {log}");
     assert!(!log.contains(password), "a password leaked into the log");
     assert!(!log.contains(&key), "an app key leaked into the log");
-    assert!(!log.contains(csrf), "a CSRF token leaked into the log");
+    assert!(!log.contains(&csrf), "a CSRF token leaked into the log");
 }
 
 #[tokio::test]
@@ -391,34 +368,6 @@ fn tokio_stream_from(
             yield item;
         }
     }
-}
-
-/// Signs in through the login form; returns the CSRF token of the session.
-async fn sign_in(client: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
-    let hidden = |page: &str| {
-        let marker = "name=\"csrf\" value=\"";
-        let start = page.find(marker).expect("csrf") + marker.len();
-        page[start..start + page[start..].find('"').expect("end")].to_owned()
-    };
-    let page = client
-        .get(format!("{url}/login"))
-        .send()
-        .await
-        .expect("page");
-    let csrf = hidden(&page.text().await.expect("html"));
-    let response = client
-        .post(format!("{url}/login"))
-        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
-        .send()
-        .await
-        .expect("sent");
-    assert!(
-        response.status().is_success() || response.status().is_redirection(),
-        "{}",
-        response.status()
-    );
-    let home = client.get(format!("{url}/")).send().await.expect("home");
-    hidden(&home.text().await.expect("html"))
 }
 
 async fn call(
@@ -472,16 +421,10 @@ async fn tokens_and_dataclip_passwords_recorded_against_a_running_server_appear_
         assert!(made.status.success(), "{}", text(&made));
     }
     let (child, url) = serve_with_env(dir.path(), &db, &[("GATEHOUSE_VAULT_KEY", vault_key)]).await;
-    let contact = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    let reviewer = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    let contact_csrf = sign_in(&contact, &url, "contact@example.com", user_password).await;
-    let reviewer_csrf = sign_in(&reviewer, &url, "reviewer@example.com", user_password).await;
+    let contact = browser_client();
+    let reviewer = browser_client();
+    let contact_csrf = sign_in_at(&contact, &url, "contact@example.com", user_password).await;
+    let reviewer_csrf = sign_in_at(&reviewer, &url, "reviewer@example.com", user_password).await;
 
     let input = json!({
         "projectUrls": ["https://acme.e7.site/projects/1"],

@@ -237,41 +237,9 @@ impl TestApp {
     /// Signs a user in through the login form; returns a client holding the session cookie and
     /// the session's CSRF token.
     pub async fn sign_in(&self, user: &TestUser) -> (reqwest::Client, String) {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let page = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .expect("login page")
-            .text()
-            .await
-            .expect("login html");
-        let csrf = hidden_field(&page, "csrf").expect("csrf field on the login form");
-        let response = client
-            .post(self.url("/login"))
-            .form(&[
-                ("email", user.email.as_str()),
-                ("password", user.password.as_str()),
-                ("csrf", csrf.as_str()),
-            ])
-            .send()
-            .await
-            .expect("login posted");
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in succeeds");
-        let home = client
-            .get(self.url("/"))
-            .send()
-            .await
-            .expect("home")
-            .text()
-            .await
-            .expect("home html");
-        let session_csrf = hidden_field(&home, "csrf").expect("csrf on the signed-in layout");
-        (client, session_csrf)
+        let client = browser_client();
+        let csrf = sign_in_at(&client, &self.app.url(), &user.email, &user.password).await;
+        (client, csrf)
     }
 
     /// POSTs a GraphQL operation with a key and `extensions`; returns status and body.
@@ -339,6 +307,56 @@ impl Session {
         let text = self.graphql_text(query, variables).await;
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body: {text}"))
     }
+}
+
+/// A client that keeps cookies and does not follow redirects, as a test of the web UI wants:
+/// each redirect is an answer to look at.
+pub fn browser_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Signs in through the login form of the Gatehouse at `base_url` (an app in this process or
+/// a `gatehouse serve` process) with a client that keeps cookies; returns the CSRF token of the
+/// session, as the signed-in layout carries it.
+pub async fn sign_in_at(
+    client: &reqwest::Client,
+    base_url: &str,
+    email: &str,
+    password: &str,
+) -> String {
+    let page = client
+        .get(format!("{base_url}/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("login html");
+    let csrf = hidden_field(&page, "csrf").expect("csrf field on the login form");
+    let response = client
+        .post(format!("{base_url}/login"))
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+        .send()
+        .await
+        .expect("login posted");
+    assert!(
+        response.status().is_redirection(),
+        "sign-in succeeds: {}",
+        response.status()
+    );
+    let home = client
+        .get(format!("{base_url}/"))
+        .send()
+        .await
+        .expect("home")
+        .text()
+        .await
+        .expect("home html");
+    hidden_field(&home, "csrf").expect("csrf on the signed-in layout")
 }
 
 /// The value of a hidden form field in an HTML page.

@@ -44,13 +44,8 @@ pub struct WebClient {
 impl WebClient {
     /// A client with no session.
     pub fn anonymous(app: &TestApp) -> Self {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
         Self {
-            client,
+            client: crate::browser_client(),
             base: app.url(""),
         }
     }
