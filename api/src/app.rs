@@ -20,6 +20,7 @@ use gatehouse_core::access::AccessRequests;
 use gatehouse_core::auth::app_keys::KeyVerifier;
 use gatehouse_core::auth::throttle::{ClientLimits, LoginThrottle, StashLimits};
 use gatehouse_core::background::Background;
+use gatehouse_core::clock::Clock;
 use gatehouse_core::vault::Vault;
 
 /// A built app, ready to serve.
@@ -31,8 +32,13 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the database, applies migrations, and wires the services.
+    /// Opens the database, applies migrations, and wires the services, on the system clock.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// [`App::build`] on `clock`: tests pass a manual clock to move time instead of waiting.
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
         tracing::info!(
             listen = %config.listen,
             database = %config.database_url,
@@ -117,7 +123,8 @@ impl App {
         let dataclips = Arc::new(
             gatehouse_core::dataclips::Dataclips::new(db.clone(), &config.dataclips)
                 .context("cannot build the dataclips HTTP client")?
-                .with_credentials(Arc::new(dataclip_credentials)),
+                .with_credentials(Arc::new(dataclip_credentials))
+                .with_clock(clock.clone()),
         );
         let services = Arc::new(Services {
             facade,
@@ -147,6 +154,7 @@ impl App {
                 .context("cannot load the usage report template")?,
             cursors,
             db,
+            clock,
             config: Arc::new(config),
         });
         spawn_housekeeping(&services);
@@ -355,11 +363,16 @@ impl RunningApp {
 
 /// Builds the app and serves it on `config.listen` (port 0 picks a free port).
 pub async fn spawn(config: Config) -> anyhow::Result<RunningApp> {
+    spawn_with_clock(config, Clock::system()).await
+}
+
+/// [`spawn`] on `clock`.
+pub async fn spawn_with_clock(config: Config, clock: Clock) -> anyhow::Result<RunningApp> {
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let app = App::build(config).await?;
+    let app = App::build_with_clock(config, clock).await?;
     let services = app.services().clone();
     let metrics_addr = app.metrics_addr();
     let stop = CancellationToken::new();

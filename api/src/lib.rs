@@ -18,5 +18,5 @@ pub mod telemetry;
 pub mod views;
 pub mod web;
 
-pub use app::{App, RunningApp, spawn};
+pub use app::{App, RunningApp, spawn, spawn_with_clock};
 pub use config::Config;

@@ -49,4 +49,6 @@ pub struct Services {
     /// The key that signs pagination cursors (`graphql.cursor_key`, else derived from the vault
     /// key, else random for the process).
     pub cursors: crate::cursor::CursorKey,
+    /// The time the services go by (the system's, or a test's manual clock).
+    pub clock: gatehouse_core::clock::Clock,
 }

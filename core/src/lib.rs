@@ -8,7 +8,7 @@
 //! - [`upstream`], [`cache`], [`facade`]: SYNCHRO Perform as configuration, cached and batched.
 //! - [`dataclips`]: snapshots, their scheduler and the analytics over them.
 //! - [`metering`]: the usage ledger, reports, findings and alerts.
-//! - [`db`], [`audit`], [`background`], [`error`]: what they all share.
+//! - [`db`], [`audit`], [`background`], [`clock`], [`error`]: what they all share.
 
 #![warn(unreachable_pub)]
 
@@ -17,6 +17,7 @@ pub mod audit;
 pub mod auth;
 pub mod background;
 pub mod cache;
+pub mod clock;
 pub mod dataclips;
 pub mod db;
 pub mod error;

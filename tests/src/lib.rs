@@ -13,10 +13,11 @@ pub mod web;
 use std::time::Duration;
 
 use gatehouse::config::{Config, Overrides};
-use gatehouse::{RunningApp, spawn};
+use gatehouse::{RunningApp, spawn_with_clock};
 use gatehouse_core::audit::Actor;
 use gatehouse_core::auth::app_keys::{self, NewAppKey};
 use gatehouse_core::auth::{KeyScopes, Role, users};
+use gatehouse_core::clock::Clock;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -156,6 +157,12 @@ impl TestApp {
 
     /// Starts the app with extra TOML configuration.
     pub async fn start_with(backend: Backend, toml: &str) -> Self {
+        Self::start_with_clock(backend, toml, Clock::system()).await
+    }
+
+    /// Starts the app with extra TOML configuration on `clock`: with a manual clock the test
+    /// moves Gatehouse's time (`app.services.clock.advance(...)`) instead of waiting for it.
+    pub async fn start_with_clock(backend: Backend, toml: &str, clock: Clock) -> Self {
         let db = TestDb::create(backend).await;
         let overrides = Overrides {
             listen: Some("127.0.0.1:0".parse().expect("address")),
@@ -163,7 +170,9 @@ impl TestApp {
             log_format: None,
         };
         let config = Config::from_toml(toml, &overrides).expect("test configuration is valid");
-        let app = spawn(config).await.expect("the app starts");
+        let app = spawn_with_clock(config, clock)
+            .await
+            .expect("the app starts");
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())

@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use chrono::SubsecRound;
 use gatehouse_compliance::Entity;
 use gatehouse_compliance::cost::{
     FieldShape, OperationShape, RouteDecision, RoutePolicy, Sources, route,
 };
 use gatehouse_core::audit::Actor;
 use gatehouse_core::auth::{Access, KeyScopes, Role};
+use gatehouse_core::clock::Clock;
 use gatehouse_core::dataclips::analytics::UsageFilter;
 use gatehouse_core::dataclips::{ClipStatus, SnapshotStatus};
 use gatehouse_core::db::entities::ledger_operations;
@@ -391,35 +393,80 @@ async fn every_known_clip_answers_its_analytics_field_from_its_snapshot(backend:
     sim.shutdown().await;
 }
 
+/// Gatehouse on a manual clock (whole seconds, as every database keeps them exactly).
+async fn on_a_manual_clock(backend: Backend, toml: &str) -> (TestApp, Clock) {
+    let clock = Clock::manual(chrono::Utc::now().trunc_subsecs(0));
+    let app = TestApp::start_with_clock(backend, toml, clock.clone()).await;
+    (app, clock)
+}
+
+/// Waits until the clip's schedule sleeps on the clock: its attempt, if one ran, is over, and
+/// its next wait was measured from the clock's time before the test moves it again.
+async fn asleep(clock: &Clock) {
+    let started = Instant::now();
+    while clock.sleepers() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the schedule never went back to sleep"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Moves the clock by `by` and waits until the clip has made `fetches` fetches in all and its
+/// schedule sleeps again.
+async fn advance_until_fetched(sim: &SimHandle, clock: &Clock, by: Duration, fetches: u64) {
+    asleep(clock).await;
+    assert!(clock.advance(by), "a manual clock");
+    let started = Instant::now();
+    loop {
+        let (ok, not_modified) = activity_fetches(sim).await;
+        if ok + not_modified >= fetches {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "timed out waiting for fetch {fetches}: {:?}",
+            sim.stats().await
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    asleep(clock).await;
+}
+
+/// Fetches of the activity clip the simulator answered: (200, 304).
+async fn activity_fetches(sim: &SimHandle) -> (u64, u64) {
+    let stats = sim.stats().await;
+    (
+        clip_fetches(&stats, ACTIVITIES, 200),
+        clip_fetches(&stats, ACTIVITIES, 304),
+    )
+}
+
 async fn an_unchanged_clip_costs_a_304_and_is_never_fetched_more_often_than_its_cycle(
     backend: Backend,
 ) {
-    // The simulator refreshes every 4 hours; Gatehouse's cycle is set to one second, so every
-    // fetch after the first finds the clip unchanged.
+    // The simulator keeps its snapshot; Gatehouse's cycle is one second of its clock, which the
+    // test moves: every fetch after the first finds the clip unchanged.
     let (sim, project) = simulator(SimConfig::default()).await;
-    let started = Instant::now();
-    let app = TestApp::start_with(
+    let (app, clock) = on_a_manual_clock(
         backend,
         &dataclips_toml(&sim, project, &[ACTIVITIES], 1, ""),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(4500)).await;
-    let stats = sim.stats().await;
-    let elapsed = started.elapsed().as_secs_f64();
-    let (ok, not_modified) = (
-        clip_fetches(&stats, ACTIVITIES, 200),
-        clip_fetches(&stats, ACTIVITIES, 304),
-    );
-    assert_eq!(ok, 1, "one full download: {stats:?}");
-    assert!(
-        not_modified >= 2,
-        "later fetches are conditional and cost a 304: {stats:?}"
-    );
-    let bound = elapsed.floor() as u64 + 1;
-    assert!(
-        ok + not_modified <= bound,
-        "{} fetches in {elapsed:.1}s with a 1 s cycle",
-        ok + not_modified
+    wait_for_snapshot(&app, project, ACTIVITIES).await;
+    asleep(&clock).await;
+    for fetches in 2..=4 {
+        advance_until_fetched(&sim, &clock, Duration::from_secs(1), fetches).await;
+    }
+    // Half a cycle is not a cycle: no fetch comes, however long the test waits.
+    asleep(&clock).await;
+    assert!(clock.advance(Duration::from_millis(500)));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        activity_fetches(&sim).await,
+        (1, 3),
+        "one full download, then a conditional fetch per cycle, each costing a 304"
     );
     let s = status(&app, project, ACTIVITIES).await;
     assert_eq!(s.snapshots.len(), 1, "a 304 makes no new snapshot");
@@ -432,36 +479,38 @@ async fn an_unchanged_clip_costs_a_304_and_is_never_fetched_more_often_than_its_
 }
 
 async fn fetches_never_outpace_the_cycle_over_a_compressed_day(backend: Backend) {
-    // A "day" of six cycles, compressed to one-second cycles: the simulator takes a new
-    // snapshot every second, so each fetch downloads a changed clip.
-    let config = SimConfig {
-        dataclip_refresh: Duration::from_secs(1),
-        ..SimConfig::default()
-    };
-    let (sim, project) = simulator(config).await;
-    let started = Instant::now();
-    let app = TestApp::start_with(
+    // Six one-second cycles of Gatehouse's clock, moved by quarter cycles, with a new snapshot
+    // upstream before each: every fetch downloads a changed clip, one per cycle and no more.
+    let (sim, project) = simulator(SimConfig::default()).await;
+    let (app, clock) = on_a_manual_clock(
         backend,
         &dataclips_toml(&sim, project, &[ACTIVITIES], 1, "keep_snapshots = 2"),
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    let stats = sim.stats().await;
-    let elapsed = started.elapsed().as_secs_f64();
-    let fetches = clip_fetches(&stats, ACTIVITIES, 200) + clip_fetches(&stats, ACTIVITIES, 304);
-    assert!(fetches >= 3, "the scheduler keeps fetching: {stats:?}");
-    assert!(
-        fetches <= elapsed.floor() as u64 + 1,
-        "{fetches} fetches in {elapsed:.1}s with a 1 s cycle"
-    );
+    wait_for_snapshot(&app, project, ACTIVITIES).await;
+    for cycle in 1..=6u64 {
+        sim.refresh_dataclips().await;
+        for _ in 0..3 {
+            asleep(&clock).await;
+            assert!(clock.advance(Duration::from_millis(250)));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            activity_fetches(&sim).await,
+            (cycle, 0),
+            "three quarters into cycle {cycle}"
+        );
+        advance_until_fetched(&sim, &clock, Duration::from_millis(250), cycle + 1).await;
+    }
+    assert_eq!(activity_fetches(&sim).await, (7, 0));
     let s = status(&app, project, ACTIVITIES).await;
     let complete = s
         .snapshots
         .iter()
         .filter(|(x, _)| matches!(x.status, SnapshotStatus::Ready | SnapshotStatus::Superseded))
         .count();
-    assert!(
-        complete <= 2,
+    assert_eq!(
+        complete, 2,
         "old snapshots are pruned to keep_snapshots: {s:?}"
     );
     app.stop().await;
@@ -604,13 +653,8 @@ async fn a_manual_refresh_is_audited_and_held_to_the_floor(backend: Backend) {
         "manual_refresh_floor_secs = 0",
         "manual_refresh_floor_secs = 3",
     );
-    let app = TestApp::start_with(backend, &toml).await;
+    let (app, clock) = on_a_manual_clock(backend, &toml).await;
     wait_for_snapshot(&app, project, ACTIVITIES).await;
-    let started = status(&app, project, ACTIVITIES)
-        .await
-        .state
-        .last_attempt_at
-        .expect("fetched at start");
     let admin = app.create_user(Role::Admin).await;
     let (client, csrf) = app.sign_in(&admin).await;
     let refresh = json!({
@@ -624,10 +668,17 @@ async fn a_manual_refresh_is_audited_and_held_to_the_floor(backend: Backend) {
             .json(&body)
             .send()
     };
-    // Wait out the floor after the startup fetch; then one refresh is accepted and the next,
-    // right after it, is refused.
-    let since = (chrono::Utc::now() - started).to_std().unwrap_or_default();
-    tokio::time::sleep(Duration::from_millis(3100).saturating_sub(since)).await;
+    // Within the floor after the startup fetch, a refresh is refused; past it, one is accepted
+    // and the next, right after it, is refused.
+    assert!(clock.advance(Duration::from_secs(2)));
+    let body: Value = post(refresh.clone())
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(first_error_code(&body), Some("RATE_LIMITED"), "{body}");
+    assert!(clock.advance(Duration::from_secs(1)));
     let body: Value = post(refresh.clone())
         .await
         .expect("sent")

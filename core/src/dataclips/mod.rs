@@ -47,6 +47,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::{self, Actor};
 use crate::background::Background;
+use crate::clock::Clock;
 pub use config::{ClipFormat, DataclipSourceConfig, DataclipsConfig};
 
 pub use clip::ClipKind;
@@ -200,6 +201,8 @@ pub struct Dataclips {
     current: RwLock<HashMap<(String, String), Current>>,
     /// Permits to ingest (`dataclips.max_concurrent_ingests`).
     ingests: tokio::sync::Semaphore,
+    /// The time schedules, floors and ages go by.
+    clock: Clock,
 }
 
 fn age_secs(since: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
@@ -250,12 +253,19 @@ impl Dataclips {
             wakers,
             current: RwLock::new(HashMap::new()),
             ingests: tokio::sync::Semaphore::new(config.max_concurrent_ingests.max(1)),
+            clock: Clock::system(),
         })
     }
 
     /// The same service reading credentials from another store (the vault).
     pub fn with_credentials(mut self, credentials: Arc<dyn DataclipCredentials>) -> Self {
         self.credentials = credentials;
+        self
+    }
+
+    /// Goes by `clock` (the system clock by default).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -272,7 +282,7 @@ impl Dataclips {
     /// Prepares the tables (marks snapshots interrupted by a crash as failed, creates each clip's
     /// state row, loads the current snapshots) and spawns one scheduler task per clip.
     pub async fn start(self: &Arc<Self>, background: &Background) -> Result<(), DbErr> {
-        let interrupted = store::recover_interrupted(&self.db, Utc::now()).await?;
+        let interrupted = store::recover_interrupted(&self.db, self.clock.now()).await?;
         if interrupted > 0 {
             tracing::warn!(
                 dataclip.snapshots = interrupted,
@@ -287,7 +297,7 @@ impl Dataclips {
             let state = store::clip_row(&self.db, &spec.project_id, &spec.clip).await?;
             let first_wait = state
                 .last_attempt_at
-                .map(|at| at + chrono_duration(spec.interval) - Utc::now())
+                .map(|at| at + chrono_duration(spec.interval) - self.clock.now())
                 .and_then(|d| d.to_std().ok())
                 .unwrap_or(Duration::ZERO);
             let stop = background.shutdown_token();
@@ -295,7 +305,7 @@ impl Dataclips {
             let me = Arc::clone(self);
             background.spawn(async move {
                 let task_stop = stop.clone();
-                schedule::run(first_wait, stop, wake, |trigger| {
+                schedule::run(me.clock.clone(), first_wait, stop, wake, |trigger| {
                     let (me, spec, stop) = (Arc::clone(&me), spec.clone(), task_stop.clone());
                     async move {
                         match me.refresh(&spec, trigger, &stop).await {
@@ -349,7 +359,7 @@ impl Dataclips {
         trigger: Trigger,
         stop: &CancellationToken,
     ) -> RefreshOutcome {
-        let now = Utc::now();
+        let now = self.clock.now();
         if trigger == Trigger::Scheduled {
             match store::claim(
                 &self.db,
@@ -369,7 +379,7 @@ impl Dataclips {
                         .await
                         .ok()
                         .and_then(|s| s.last_attempt_at)
-                        .map(|at| at + chrono_duration(spec.interval) - Utc::now())
+                        .map(|at| at + chrono_duration(spec.interval) - self.clock.now())
                         .and_then(|d| d.to_std().ok())
                         .unwrap_or(spec.interval);
                     return RefreshOutcome::NotDue { wait };
@@ -400,7 +410,7 @@ impl Dataclips {
                     &spec.project_id,
                     &spec.clip,
                     &error.message,
-                    Utc::now(),
+                    self.clock.now(),
                 )
                 .await;
                 RefreshOutcome::Failed(error.message)
@@ -454,9 +464,14 @@ impl Dataclips {
             })?;
         match fetched {
             fetch::Fetched::NotModified => {
-                store::record_not_modified(&self.db, &spec.project_id, &spec.clip, Utc::now())
-                    .await
-                    .map_err(|e| permanent(format!("database: {e}")))?;
+                store::record_not_modified(
+                    &self.db,
+                    &spec.project_id,
+                    &spec.clip,
+                    self.clock.now(),
+                )
+                .await
+                .map_err(|e| permanent(format!("database: {e}")))?;
                 tracing::info!(dataclip.project_id = %spec.project_id, dataclip.clip = %spec.clip, "dataclip unchanged (304)");
                 Ok(RefreshOutcome::NotModified)
             }
@@ -515,7 +530,7 @@ impl Dataclips {
             message,
             transient: false,
         };
-        let started = Utc::now();
+        let started = self.clock.now();
         let id = store::begin_snapshot(
             &self.db,
             &spec.project_id,
@@ -542,7 +557,7 @@ impl Dataclips {
         let settings = IngestSettings::new(self.config.batch_rows);
         let result =
             ingest::ingest(&self.db, spec.kind, spec.format, id, body, settings, stop).await;
-        let now = Utc::now();
+        let now = self.clock.now();
         let (totals, failure) = match result {
             Ok(totals) if totals.bad_rows <= self.config.max_bad_rows => (totals, None),
             Ok(totals) => {
@@ -642,7 +657,7 @@ impl Dataclips {
     ) -> Result<ClipStatus, DataclipError> {
         let spec = self.spec(project_id, clip)?.clone();
         let floor = Duration::from_secs(self.config.manual_refresh_floor_secs);
-        let now = Utc::now();
+        let now = self.clock.now();
         let txn = crate::db::begin_write(&self.db).await?;
         store::ensure_clip(&txn, &spec.project_id, &spec.clip).await?;
         if !store::claim(&txn, &spec.project_id, &spec.clip, now, floor, true).await? {
@@ -685,7 +700,7 @@ impl Dataclips {
     }
 
     async fn status_of(&self, spec: &ClipSpec) -> Result<ClipStatus, DataclipError> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let state = store::clip_row(&self.db, &spec.project_id, &spec.clip).await?;
         let recent = store::snapshots(&self.db, &spec.project_id, &spec.clip, 10).await?;
         let mut snapshots = Vec::with_capacity(recent.len());
@@ -727,7 +742,7 @@ impl Dataclips {
     /// resource usages export (not its variants), the activity export, the attendance export
     /// and the applicable rates.
     pub fn snapshot_ages(&self, project_id: &str) -> BTreeMap<Entity, u64> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let current = self
             .current
             .read()
@@ -763,7 +778,7 @@ impl Dataclips {
                 last_error: state.last_error,
             });
         };
-        let now = Utc::now();
+        let now = self.clock.now();
         let fetched_at = snapshot.finished_at.unwrap_or(snapshot.started_at);
         let refreshed_at = snapshot.upstream_snapshot_at.unwrap_or(fetched_at);
         Ok(Freshness {

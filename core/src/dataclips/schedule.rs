@@ -2,8 +2,9 @@
 //!
 //! [`run`] waits for the clip's next due time (or an admin's wake-up), makes one attempt, and
 //! waits for whatever the attempt says: the refresh interval after a fetch, the remaining time
-//! when another instance fetched first. Timing uses tokio's clock, so a test with paused time
-//! runs a simulated day in milliseconds.
+//! when another instance fetched first. Waits are on the service's [`Clock`]: tokio's sleep on
+//! the system clock (so a test with paused tokio time runs a simulated day in milliseconds), the
+//! clock's own time on a manual one (so a black-box test moves time instead of waiting).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,10 +12,10 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use tokio::sync::Notify;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::DataclipsConfig;
+use crate::clock::Clock;
 
 /// What started an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,7 @@ pub(crate) enum Trigger {
 /// Runs a clip's schedule until `stop`: the first attempt after `first_wait`, each next one
 /// after the wait the previous attempt returned, and one at once whenever `wake` is notified.
 pub(crate) async fn run<F, Fut>(
+    clock: Clock,
     first_wait: Duration,
     stop: CancellationToken,
     wake: Arc<Notify>,
@@ -36,20 +38,19 @@ pub(crate) async fn run<F, Fut>(
     F: FnMut(Trigger) -> Fut,
     Fut: Future<Output = Duration>,
 {
-    let mut due = Instant::now() + first_wait;
+    let mut wait = first_wait;
     loop {
         let trigger = tokio::select! {
             biased;
             () = stop.cancelled() => return,
             () = wake.notified() => Trigger::Manual,
-            () = tokio::time::sleep_until(due) => Trigger::Scheduled,
+            () = clock.sleep(wait) => Trigger::Scheduled,
         };
-        let wait = tokio::select! {
+        wait = tokio::select! {
             biased;
             () = stop.cancelled() => return,
             wait = attempt(trigger) => wait,
         };
-        due = Instant::now() + wait;
     }
 }
 
@@ -98,11 +99,17 @@ mod tests {
         let wake = Arc::new(Notify::new());
         let task = {
             let (count, stop, wake) = (count.clone(), stop.clone(), wake.clone());
-            tokio::spawn(run(Duration::ZERO, stop, wake, move |_| {
-                count.fetch_add(1, Ordering::SeqCst);
-                let wait = attempt_result();
-                async move { wait }
-            }))
+            tokio::spawn(run(
+                Clock::system(),
+                Duration::ZERO,
+                stop,
+                wake,
+                move |_| {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let wait = attempt_result();
+                    async move { wait }
+                },
+            ))
         };
         match wake_at {
             Some(at) => {
@@ -145,7 +152,7 @@ mod tests {
             ..DataclipsConfig::default()
         };
         let calls = Arc::new(AtomicU32::new(0));
-        let started = Instant::now();
+        let started = tokio::time::Instant::now();
         let result: Result<(), &str> = with_retries(
             backoff(&config),
             || {
