@@ -89,7 +89,7 @@ impl App {
                 "neither graphql.cursor_key nor vault_key is configured: pagination cursors are signed with a key made for this process, so they stop working at a restart and other instances refuse them"
             ),
         }
-        let keys = KeyVerifier::new(db.clone());
+        let keys = KeyVerifier::new(db.clone(), clock.clone());
         let access = AccessRequests::new(
             db.clone(),
             &config.access,

@@ -5,6 +5,7 @@ use chrono::Utc;
 use gatehouse_compliance::Entity;
 use gatehouse_core::auth::app_keys::NewAppKey;
 use gatehouse_core::auth::{Access, KeyScopes, Role};
+use gatehouse_core::clock::Clock;
 use gatehouse_tests::{Backend, TestApp, backend_tests, first_error_code, hidden_field};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -305,7 +306,8 @@ async fn sign_in_attempts_are_throttled(backend: Backend) {
 }
 
 async fn an_app_key_works_until_revoked_or_expired(backend: Backend) {
-    let app = TestApp::start(backend).await;
+    let clock = Clock::manual(Utc::now());
+    let app = TestApp::start_with_clock(backend, "", clock.clone()).await;
     let admin = app.create_user(Role::Admin).await;
     let (admin_client, csrf) = app.sign_in(&admin).await;
 
@@ -376,7 +378,7 @@ async fn an_app_key_works_until_revoked_or_expired(backend: Backend) {
         .create_key_with(NewAppKey {
             name: "short-lived".into(),
             scopes: read_activities(),
-            expires_at: Some(Utc::now() + chrono::Duration::milliseconds(1500)),
+            expires_at: Some(clock.now() + chrono::Duration::minutes(30)),
             ..NewAppKey::default()
         })
         .await;
@@ -384,7 +386,12 @@ async fn an_app_key_works_until_revoked_or_expired(backend: Backend) {
         .graphql(Some(&expiring), "{ me { kind } }", json!({}))
         .await;
     assert_eq!(status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    assert!(clock.advance(std::time::Duration::from_secs(29 * 60)));
+    let (status, _) = app
+        .graphql(Some(&expiring), "{ me { kind } }", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "a minute before it expires");
+    assert!(clock.advance(std::time::Duration::from_secs(60)));
     let (status, body) = app
         .graphql(Some(&expiring), "{ me { kind } }", json!({}))
         .await;

@@ -21,6 +21,7 @@ use uuid::Uuid;
 use super::scopes::KeyScopes;
 use super::secrets::{random_token, sha256_hex};
 use crate::audit::{self, Actor};
+use crate::clock::Clock;
 use crate::db::entities::app_keys;
 
 /// How long a key lookup is trusted before the database is asked again.
@@ -342,17 +343,20 @@ pub async fn revoke(
 pub struct KeyVerifier {
     db: DatabaseConnection,
     cache: Cache<String, Arc<AppKeyInfo>>,
+    /// The time expiry and last use go by.
+    clock: Clock,
 }
 
 impl KeyVerifier {
-    /// A verifier over `db`.
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// A verifier over `db`, going by `clock`.
+    pub fn new(db: DatabaseConnection, clock: Clock) -> Self {
         Self {
             db,
             cache: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(KEY_CACHE_TTL)
                 .build(),
+            clock,
         }
     }
 
@@ -372,7 +376,7 @@ impl KeyVerifier {
                 info
             }
         };
-        let now = Utc::now();
+        let now = self.clock.now();
         if info.revoked_at.is_some() {
             return Err(KeyError::Revoked);
         }
