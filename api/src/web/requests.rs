@@ -749,6 +749,15 @@ impl OnRequest<'_> {
         request_page(self.state, self.caller, self.user, self.id, status, posted).await
     }
 
+    /// The request's page with the small form `kind` posted back beside its errors (`422`).
+    pub async fn refused(self, kind: SmallForm, form: &FormPairs, errors: &Errors) -> PageResult {
+        let posted = Posted {
+            form: Some((kind, form, errors)),
+            ..Posted::default()
+        };
+        self.page(StatusCode::UNPROCESSABLE_ENTITY, posted).await
+    }
+
     /// Takes `action` on the request (with `comment`, if the action needs one) and answers as
     /// [`Self::outcome`] does.
     pub async fn transition(
@@ -894,18 +903,24 @@ pub async fn download(
 // ---------------------------------------------------------------------------------------------
 // The public assessment
 
-/// `GET /check`: "will my use case be approved?", for anyone; stores nothing.
-pub async fn check_form(State(state): State<AppState>, caller: Caller) -> PageResult {
+/// The public check's page, at `/check`, and its layout.
+fn check_page<'a>(state: &'a AppState, caller: &'a Caller) -> (FormPage<'a>, Layout) {
+    const HEADING: &str = "Will my use case be approved?";
     let page = FormPage {
-        state: &state,
-        caller: &caller,
-        heading: "Will my use case be approved?".into(),
+        state,
+        caller,
+        heading: HEADING.into(),
         action: "/check".into(),
         request: None,
         public: true,
         comments: Vec::new(),
     };
-    let layout = caller.layout("Will my use case be approved?");
+    (page, caller.layout(HEADING))
+}
+
+/// `GET /check`: "will my use case be approved?", for anyone; stores nothing.
+pub async fn check_form(State(state): State<AppState>, caller: Caller) -> PageResult {
+    let (page, layout) = check_page(&state, &caller);
     page.render(
         layout,
         StatusCode::OK,
@@ -917,16 +932,7 @@ pub async fn check_form(State(state): State<AppState>, caller: Caller) -> PageRe
 
 /// `POST /check`: assesses what was typed (or adds or removes a workflow); stores nothing.
 pub async fn check(State(state): State<AppState>, caller: Caller, form: FormPairs) -> PageResult {
-    let page = FormPage {
-        state: &state,
-        caller: &caller,
-        heading: "Will my use case be approved?".into(),
-        action: "/check".into(),
-        request: None,
-        public: true,
-        comments: Vec::new(),
-    };
-    let layout = caller.layout("Will my use case be approved?");
+    let (page, layout) = check_page(&state, &caller);
     // The token first: a post without it (from another site, or a script) costs no parsing
     // and gets nothing of itself echoed back.
     if !caller.csrf_ok(&form) {

@@ -97,13 +97,9 @@ pub async fn decide(State(state): State<AppState>, post: RequestPost<ByReviewer>
         _ => {
             let mut errors = Errors::default();
             errors.add("comment", "choose approve, request changes or reject");
-            let posted = Posted {
-                form: Some((SmallForm::Review, form, &errors)),
-                ..Posted::default()
-            };
             return post
                 .on(&state)
-                .page(StatusCode::UNPROCESSABLE_ENTITY, posted)
+                .refused(SmallForm::Review, form, &errors)
                 .await;
         }
     };
@@ -150,13 +146,9 @@ pub async fn record_token(
     }
     let expires_on = date(form, "expiresOn", &mut errors);
     let (Some(issued_on), true) = (issued_on, errors.is_empty()) else {
-        let posted = Posted {
-            form: Some((SmallForm::Token, form, &errors)),
-            ..Posted::default()
-        };
         return post
             .on(&state)
-            .page(StatusCode::UNPROCESSABLE_ENTITY, posted)
+            .refused(SmallForm::Token, form, &errors)
             .await;
     };
     let token = IssuedToken {
@@ -192,14 +184,7 @@ pub async fn create_key(
         .and_then(|d| d.and_hms_opt(23, 59, 59))
         .map(|t| t.and_utc());
     if !errors.is_empty() {
-        let posted = Posted {
-            form: Some((SmallForm::Key, form, &errors)),
-            ..Posted::default()
-        };
-        return post
-            .on(&state)
-            .page(StatusCode::UNPROCESSABLE_ENTITY, posted)
-            .await;
+        return post.on(&state).refused(SmallForm::Key, form, &errors).await;
     }
     let name = form.get("keyName").to_owned();
     match state
