@@ -199,3 +199,32 @@ pub fn with_csrf(fields: &[(String, String)], csrf: &str, action: &str) -> Vec<(
     out.push(("action".into(), action.into()));
     out
 }
+
+/// Creates a request through the form as `contact`; returns its id.
+pub async fn create_request(contact: &WebClient, fields: &[(String, String)]) -> String {
+    let csrf = contact.csrf("/requests/new").await;
+    let saved = contact
+        .post("/requests/new", &with_csrf(fields, &csrf, "save"))
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert!(
+        saved.location().ends_with("/edit?notice=saved"),
+        "{}",
+        saved.location()
+    );
+    request_id(saved.location())
+}
+
+/// A ready request, created and submitted by `contact`; returns its id.
+pub async fn submitted_request(contact: &WebClient) -> String {
+    let id = create_request(contact, &ready_request_fields()).await;
+    let csrf = contact.csrf(&format!("/requests/{id}")).await;
+    let sent = contact
+        .post(
+            &format!("/requests/{id}/submit"),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    id
+}

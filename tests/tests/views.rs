@@ -5,7 +5,7 @@
 //! comparing, so every snapshot is the same on every machine.
 
 use gatehouse_core::auth::Role;
-use gatehouse_tests::web::{WebClient, ready_request_fields, request_id, with_csrf};
+use gatehouse_tests::web::{WebClient, create_request, ready_request_fields, with_csrf};
 use gatehouse_tests::{Backend, TestApp};
 use reqwest::StatusCode;
 
@@ -70,15 +70,7 @@ async fn a_request_renders_as_reviewed_for_its_contact_and_a_reviewer() {
     let app = TestApp::start(Backend::Sqlite).await;
     let contact = WebClient::signed_in(&app, &app.create_user(Role::Contact).await).await;
     let reviewer = WebClient::signed_in(&app, &app.create_user(Role::Reviewer).await).await;
-    let csrf = contact.csrf("/requests/new").await;
-    let saved = contact
-        .post(
-            "/requests/new",
-            &with_csrf(&ready_request_fields(), &csrf, "save"),
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    let id = request_id(saved.location());
+    let id = create_request(&contact, &ready_request_fields()).await;
     assert_page(
         "request_form_saved",
         &page(&contact, &format!("/requests/{id}/edit")).await,

@@ -4,7 +4,9 @@
 
 use gatehouse_core::auth::Role;
 use gatehouse_core::db::entities::{access_requests, sessions};
-use gatehouse_tests::web::{WebClient, ready_request_fields, request_id, with_csrf};
+use gatehouse_tests::web::{
+    WebClient, create_request, ready_request_fields, request_id, submitted_request, with_csrf,
+};
 use gatehouse_tests::{Backend, TestApp, TestUser, backend_tests};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -30,35 +32,6 @@ async fn request_count(app: &TestApp) -> u64 {
         .count(&app.app.services.db)
         .await
         .expect("count")
-}
-
-/// Creates a request through the form as `contact`; returns its id.
-async fn create_request(contact: &WebClient, fields: &[(String, String)]) -> String {
-    let csrf = contact.csrf("/requests/new").await;
-    let saved = contact
-        .post("/requests/new", &with_csrf(fields, &csrf, "save"))
-        .await;
-    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    assert!(
-        saved.location().ends_with("/edit?notice=saved"),
-        "{}",
-        saved.location()
-    );
-    request_id(saved.location())
-}
-
-/// A ready request, created and submitted by `contact`; returns its id.
-async fn submitted_request(contact: &WebClient) -> String {
-    let id = create_request(contact, &ready_request_fields()).await;
-    let csrf = contact.csrf(&format!("/requests/{id}")).await;
-    let sent = contact
-        .post(
-            &format!("/requests/{id}/submit"),
-            &[("csrf", csrf.as_str())],
-        )
-        .await;
-    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
-    id
 }
 
 async fn status_of(app: &TestApp, id: &str) -> String {
