@@ -71,7 +71,8 @@ impl App {
                 config.vault_key.as_ref(),
                 config.vault.expiry_warning_days,
             )
-            .map_err(|problem| anyhow::anyhow!("`vault_key` {problem}"))?,
+            .map_err(|problem| anyhow::anyhow!("`vault_key` {problem}"))?
+            .with_clock(clock.clone()),
         );
         if !vault.has_key() {
             tracing::warn!(
@@ -96,7 +97,8 @@ impl App {
             Arc::new(drafts),
             vault.clone(),
             keys.clone(),
-        );
+        )
+        .with_clock(clock.clone());
         let auth = &config.auth;
         let background = Background::new();
         let metering = Arc::new(gatehouse_core::metering::Metering::start(
@@ -299,10 +301,10 @@ fn spawn_housekeeping(services: &Arc<Services>) {
                     task_services.login_throttle.shrink();
                     task_services.client_limits.shrink();
                     task_services.stash_limits.shrink();
-                    if let Err(error) = gatehouse_core::auth::sessions::purge_expired(&task_services.db).await {
+                    if let Err(error) = gatehouse_core::auth::sessions::purge_expired(&task_services.db, task_services.clock.now()).await {
                         tracing::warn!(error.message = %error, "could not purge expired sessions");
                     }
-                    if let Err(error) = gatehouse_core::facade::idempotency::purge_expired(&task_services.db).await {
+                    if let Err(error) = gatehouse_core::facade::idempotency::purge_expired(&task_services.db, task_services.clock.now()).await {
                         tracing::warn!(error.message = %error, "could not purge old idempotency keys");
                     }
                 }

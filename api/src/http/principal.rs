@@ -39,7 +39,7 @@ pub async fn resolve(headers: &HeaderMap, services: &Services) -> Result<Princip
         return Ok(Principal::AppKey(key));
     }
     if let Some(session) = session_cookie(headers)
-        && let Some(active) = sessions::lookup(&services.db, &session).await?
+        && let Some(active) = sessions::lookup(&services.db, &session, services.clock.now()).await?
     {
         return Ok(Principal::User {
             user: active.user,

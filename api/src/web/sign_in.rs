@@ -177,7 +177,8 @@ pub async fn login(
         Err(error) => return ApiError::from(error).into_response(),
     };
     let ttl = chrono::Duration::hours(state.services.config.auth.session_ttl_hours as i64);
-    let session = match sessions::create(&state.services.db, user.id, ttl).await {
+    let now = state.services.clock.now();
+    let session = match sessions::create(&state.services.db, user.id, ttl, now).await {
         Ok(session) => session,
         Err(error) => return ApiError::from(error).into_response(),
     };

@@ -27,6 +27,7 @@ use secrecy::SecretString;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::clock::Clock;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::app_keys::{self, AppKeyInfo, KeyError, KeyVerifier, NewAppKey};
 use crate::auth::{KeyScopes, Role, User};
@@ -178,6 +179,8 @@ pub struct AccessRequests {
     drafts: Arc<dyn DraftRenderer>,
     vault: Arc<Vault>,
     keys: KeyVerifier,
+    /// The time requests, comments and keys are stamped by.
+    clock: Clock,
 }
 
 impl AccessRequests {
@@ -197,7 +200,14 @@ impl AccessRequests {
             drafts,
             vault,
             keys,
+            clock: Clock::system(),
         }
+    }
+
+    /// Goes by `clock` (the system clock by default).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// How much one request may say.
@@ -216,7 +226,7 @@ impl AccessRequests {
     where
         F: AsyncFnOnce(DateTime<Utc>) -> Result<u64, DbErr>,
     {
-        let now = Utc::now();
+        let now = self.clock.now();
         let midnight = now
             .date_naive()
             .and_hms_opt(0, 0, 0)
@@ -257,7 +267,7 @@ impl AccessRequests {
             },
         )
         .await?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let id = Uuid::new_v4();
         let txn = crate::db::begin_write(&self.db).await?;
         let row = access_requests::ActiveModel {
@@ -377,7 +387,7 @@ impl AccessRequests {
         let mut active: access_requests::ActiveModel = row.into();
         active.title = Set(title_of(&body));
         active.body = Set(to_json(&body)?);
-        active.updated_at = Set(Utc::now().max(previous_updated_at));
+        active.updated_at = Set(self.clock.now().max(previous_updated_at));
         let row = active.update(&txn).await?;
         audit::record(
             &txn,
@@ -500,7 +510,7 @@ impl AccessRequests {
         if comment.is_some_and(|c| c.chars().count() > 10_000) {
             return Err(invalid("comment", "must be at most 10,000 characters"));
         }
-        let now = Utc::now().max(row.updated_at);
+        let now = self.clock.now().max(row.updated_at);
         let moved = access_requests::Entity::update_many()
             .col_expr(access_requests::Column::Status, Expr::value(next.as_str()))
             .col_expr(access_requests::Column::UpdatedAt, Expr::value(now))
@@ -554,7 +564,7 @@ impl AccessRequests {
             .filter(app_key_rows::Column::RevokedAt.is_null())
             .all(txn)
             .await?;
-        let now = Utc::now();
+        let now = self.clock.now();
         for key in keys {
             let key_id = key.id;
             let (name, prefix) = (key.name.clone(), key.prefix.clone());
@@ -590,7 +600,7 @@ impl AccessRequests {
             author_id: Set(user.id),
             kind: Set(kind.to_owned()),
             body: Set(body.to_owned()),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.clock.now()),
         }
         .insert(txn)
         .await?;
@@ -639,7 +649,7 @@ impl AccessRequests {
             author_email: Some(user.email.clone()),
             kind: "comment".into(),
             body: body.to_owned(),
-            created_at: Utc::now(),
+            created_at: self.clock.now(),
         })
     }
 
@@ -951,7 +961,7 @@ impl AccessRequests {
         }
         let (name, prefix) = (row.name.clone(), row.prefix.clone());
         let mut active: app_key_rows::ActiveModel = row.into();
-        active.revoked_at = Set(Some(Utc::now()));
+        active.revoked_at = Set(Some(self.clock.now()));
         let row = active.update(&txn).await?;
         let actor = Actor::User(user.id);
         audit::record(

@@ -1,7 +1,7 @@
 //! Web sessions. The cookie carries a random value; the database keeps only its SHA-256, so a
 //! leaked database does not let anyone sign in. Each session has its own CSRF token.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, QueryFilter,
@@ -31,15 +31,15 @@ pub struct ActiveSession {
     pub csrf_token: String,
 }
 
-/// Starts a session for a user.
+/// Starts a session for a user at `now`.
 pub async fn create(
     db: &DatabaseConnection,
     user_id: Uuid,
     ttl: Duration,
+    now: DateTime<Utc>,
 ) -> Result<NewSession, DbErr> {
     let cookie_value = random_token(32);
     let csrf_token = random_token(32);
-    let now = Utc::now();
     let expires_at = now + ttl;
     sessions::ActiveModel {
         id_hash: Set(sha256_hex(&cookie_value)),
@@ -54,10 +54,11 @@ pub async fn create(
     Ok(NewSession { cookie_value })
 }
 
-/// The session behind a cookie value, if it is live and its user enabled.
+/// The session behind a cookie value, if it is live at `now` and its user enabled.
 pub async fn lookup(
     db: &DatabaseConnection,
     cookie_value: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<ActiveSession>, DbErr> {
     let found = sessions::Entity::find_by_id(sha256_hex(cookie_value))
         .find_also_related(users::Entity)
@@ -66,7 +67,7 @@ pub async fn lookup(
     let Some((session, Some(user))) = found else {
         return Ok(None);
     };
-    if session.expires_at <= Utc::now() || user.disabled_at.is_some() {
+    if session.expires_at <= now || user.disabled_at.is_some() {
         return Ok(None);
     }
     Ok(Some(ActiveSession {
@@ -95,10 +96,10 @@ pub(crate) async fn destroy_all_for_user<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Removes expired sessions; returns how many.
-pub async fn purge_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
+/// Removes the sessions expired at `now`; returns how many.
+pub async fn purge_expired(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DbErr> {
     let result = sessions::Entity::delete_many()
-        .filter(sessions::Column::ExpiresAt.lte(Utc::now()))
+        .filter(sessions::Column::ExpiresAt.lte(now))
         .exec(db)
         .await?;
     Ok(result.rows_affected)

@@ -10,7 +10,7 @@
 
 use std::future::Future;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     SqlErr,
@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::auth::secrets::sha256_hex;
+use crate::clock::Clock;
 use crate::db::entities::idempotency_keys;
 use crate::error::{ErrorCode, PublicError};
 
@@ -74,6 +75,7 @@ fn is_definite(error: &PublicError) -> bool {
 /// Runs `write` at most once per `(scope, key)`; see the module documentation.
 pub(crate) async fn once<T, I, F, Fut>(
     db: &DatabaseConnection,
+    clock: &Clock,
     scope: &str,
     key: &str,
     operation: &str,
@@ -97,7 +99,7 @@ where
         request_hash: Set(request_hash.clone()),
         state: Set("pending".to_owned()),
         response: Set(None),
-        created_at: Set(Utc::now()),
+        created_at: Set(clock.now()),
         completed_at: Set(None),
         ..Default::default()
     };
@@ -131,7 +133,7 @@ where
                     return serde_json::from_value(value)
                         .map_err(|e| PublicError::internal("idempotency replay", &e));
                 }
-                _ if Utc::now() - existing.created_at < ABANDONED_AFTER => {
+                _ if clock.now() - existing.created_at < ABANDONED_AFTER => {
                     return Err(PublicError::new(
                         ErrorCode::Conflict,
                         "a write with this idempotency key is still in progress; retry shortly",
@@ -140,7 +142,7 @@ where
                 }
                 _ => {
                     let mut takeover: idempotency_keys::ActiveModel = existing.into();
-                    takeover.created_at = Set(Utc::now());
+                    takeover.created_at = Set(clock.now());
                     takeover.update(db).await?
                 }
             }
@@ -161,7 +163,7 @@ where
             let mut done: idempotency_keys::ActiveModel = row.into();
             done.state = Set("done".to_owned());
             done.response = Set(Some(response.to_string()));
-            done.completed_at = Set(Some(Utc::now()));
+            done.completed_at = Set(Some(clock.now()));
             done.update(db).await?;
         }
         None => {
@@ -177,10 +179,13 @@ where
 /// retry within minutes, and Stripe, whose header the design follows, keeps keys for a day.
 pub const KEEP_DAYS: i64 = 7;
 
-/// Removes the keys older than [`KEEP_DAYS`]; the server's housekeeping calls it.
-pub async fn purge_expired(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+/// Removes the keys older than [`KEEP_DAYS`] at `now`; the server's housekeeping calls it.
+pub async fn purge_expired(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
     let result = idempotency_keys::Entity::delete_many()
-        .filter(idempotency_keys::Column::CreatedAt.lt(Utc::now() - Duration::days(KEEP_DAYS)))
+        .filter(idempotency_keys::Column::CreatedAt.lt(now - Duration::days(KEEP_DAYS)))
         .exec(db)
         .await?;
     Ok(result.rows_affected)
@@ -188,7 +193,6 @@ pub async fn purge_expired(db: &DatabaseConnection) -> Result<u64, sea_orm::DbEr
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 
     use super::*;
     use crate::db::DatabaseUrl;
@@ -207,6 +211,7 @@ mod tests {
         let answer = format!("wrote {input}");
         once(
             db,
+            &Clock::system(),
             "key:1",
             "retry-0001",
             "updateActivity",
@@ -220,23 +225,24 @@ mod tests {
     async fn keys_are_kept_for_replay_and_purged_after_keep_days() {
         let (_dir, db) = database().await;
         assert_eq!(write(&db, "a").await.expect("first write"), "wrote a");
+        let now = Utc::now();
         assert_eq!(
-            purge_expired(&db).await.expect("purge"),
+            purge_expired(&db, now + Duration::days(KEEP_DAYS) - Duration::minutes(1))
+                .await
+                .expect("purge"),
             0,
-            "a fresh key is kept"
+            "a key is kept for KEEP_DAYS"
         );
         let refused = write(&db, "b").await.expect_err("same key, other input");
         assert_eq!(refused.code, ErrorCode::BadUserInput);
 
-        let row = idempotency_keys::Entity::find()
-            .one(&db)
-            .await
-            .expect("read")
-            .expect("row");
-        let mut row = row.into_active_model();
-        row.created_at = Set(Utc::now() - Duration::days(KEEP_DAYS) - Duration::minutes(1));
-        row.update(&db).await.expect("age the key");
-        assert_eq!(purge_expired(&db).await.expect("purge"), 1);
+        assert_eq!(
+            purge_expired(&db, now + Duration::days(KEEP_DAYS) + Duration::minutes(1))
+                .await
+                .expect("purge"),
+            1,
+            "and purged after"
+        );
         assert_eq!(
             write(&db, "b").await.expect("the key is free again"),
             "wrote b"

@@ -8,6 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Facade, RequestMeta, idempotency};
+use crate::clock::Clock;
 use crate::error::PublicError;
 use crate::upstream::model::{
     Activity, ActivityPatch, Attachment, AttachmentParent, Docket, DocketAction, NewProgressEntry,
@@ -21,6 +22,8 @@ pub struct WriteContext<'a> {
     pub facade: &'a Facade,
     /// The database (idempotency keys).
     pub db: &'a DatabaseConnection,
+    /// The time idempotency keys are stamped and abandoned by.
+    pub clock: &'a Clock,
     /// The request's meta.
     pub meta: &'a RequestMeta,
     /// The caller's idempotency scope (`app_key:<id>`).
@@ -44,7 +47,16 @@ impl WriteContext<'_> {
         Fut: std::future::Future<Output = Result<T, PublicError>>,
     {
         let scoped_input = json!({ "project": self.project, "input": input });
-        idempotency::once(self.db, &self.caller, key, operation, &scoped_input, write).await
+        idempotency::once(
+            self.db,
+            self.clock,
+            &self.caller,
+            key,
+            operation,
+            &scoped_input,
+            write,
+        )
+        .await
     }
 }
 

@@ -28,6 +28,7 @@ use uuid::Uuid;
 pub(crate) use cipher::{Cipher, DecryptError, EncryptError};
 pub use config::{VaultConfig, VaultKey, key_bytes};
 
+use crate::clock::Clock;
 use crate::audit::{self, Actor};
 use crate::auth::secrets::sha256_hex;
 use crate::db::entities::vault_records;
@@ -226,6 +227,8 @@ pub struct Vault {
     db: DatabaseConnection,
     cipher: Option<Cipher>,
     warning_days: u32,
+    /// The time records are stamped and expire by.
+    clock: Clock,
 }
 
 /// The associated data that binds a ciphertext to its row.
@@ -257,7 +260,14 @@ impl Vault {
             db,
             cipher,
             warning_days,
+            clock: Clock::system(),
         })
+    }
+
+    /// Goes by `clock` (the system clock by default).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Whether a key is configured.
@@ -310,7 +320,7 @@ impl Vault {
             .all(conn)
             .await?;
         let version = previous.first().map_or(1, |row| row.version + 1);
-        let now = Utc::now();
+        let now = self.clock.now();
         for row in previous.into_iter().filter(|r| r.revoked_at.is_none()) {
             let id = row.id;
             let old_version = row.version;
@@ -391,7 +401,7 @@ impl Vault {
         let result = vault_records::Entity::update_many()
             .col_expr(
                 vault_records::Column::RevokedAt,
-                sea_orm::sea_query::Expr::value(Utc::now()),
+                sea_orm::sea_query::Expr::value(self.clock.now()),
             )
             .filter(vault_records::Column::RequestId.eq(request_id))
             .filter(vault_records::Column::RevokedAt.is_null())
@@ -475,7 +485,7 @@ impl Vault {
             .order_by_desc(vault_records::Column::Version)
             .one(&self.db)
             .await?;
-        let today = Utc::now().date_naive();
+        let today = self.clock.now().date_naive();
         Ok(row.filter(|r| r.expires_on.is_none_or(|expires| expires >= today)))
     }
 
@@ -501,7 +511,7 @@ impl Vault {
                 row.id
             )))
         })?;
-        let today = Utc::now().date_naive();
+        let today = self.clock.now().date_naive();
         let days_until_expiry = row.expires_on.map(|at| (at - today).num_days());
         let expiry = match days_until_expiry {
             None => Expiry::Unknown,

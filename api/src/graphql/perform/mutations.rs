@@ -137,6 +137,7 @@ fn write_ctx<'a>(
     Ok(WriteContext {
         facade: allowed.facade.as_ref(),
         db: &services.db,
+        clock: &services.clock,
         meta: &allowed.request.meta,
         caller,
         project: project.to_owned(),
