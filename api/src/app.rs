@@ -115,7 +115,12 @@ impl App {
             db.clone(),
             &background,
         ));
-        let facade = Arc::new(build_facade(&config, vault.clone(), metering.observer())?);
+        let facade = Arc::new(build_facade(
+            &config,
+            clock.clone(),
+            vault.clone(),
+            metering.observer(),
+        )?);
         let dataclip_credentials = gatehouse_core::dataclips::credentials::VaultThenConfig {
             vault: vault.clone(),
             config: gatehouse_core::dataclips::credentials::ConfigCredentials::from_config(
@@ -264,6 +269,7 @@ impl App {
 /// is on).
 fn build_facade(
     config: &Config,
+    clock: Clock,
     vault: Arc<Vault>,
     ledger: Option<Arc<dyn gatehouse_core::upstream::CallObserver>>,
 ) -> anyhow::Result<gatehouse_core::facade::Facade> {
@@ -282,7 +288,7 @@ fn build_facade(
     let client =
         gatehouse_core::upstream::UpstreamClient::over_http(profile, tokens.clone(), observers)
             .context("cannot build the upstream HTTP client")?;
-    let cache = gatehouse_core::cache::UpstreamCache::new(config.cache.clone());
+    let cache = gatehouse_core::cache::UpstreamCache::with_clock(config.cache.clone(), clock);
     Ok(gatehouse_core::facade::Facade::new(client, cache, tokens))
 }
 

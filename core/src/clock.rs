@@ -7,7 +7,7 @@
 //! sleep.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
@@ -19,6 +19,9 @@ pub struct Clock(Option<Arc<Manual>>);
 #[derive(Debug)]
 struct Manual {
     now: Mutex<DateTime<Utc>>,
+    /// Where it started, on both scales: its instants are `base` plus the time it was moved.
+    start: DateTime<Utc>,
+    base: Instant,
     moved: watch::Sender<()>,
 }
 
@@ -32,6 +35,8 @@ impl Clock {
     pub fn manual(start: DateTime<Utc>) -> Self {
         Self(Some(Arc::new(Manual {
             now: Mutex::new(start),
+            start,
+            base: Instant::now(),
             moved: watch::Sender::new(()),
         })))
     }
@@ -46,6 +51,18 @@ impl Clock {
         match &self.0 {
             None => Utc::now(),
             Some(manual) => *manual.now.lock().unwrap_or_else(PoisonError::into_inner),
+        }
+    }
+
+    /// Now as a monotonic instant, for ages and lifetimes: `Instant::now()` on the system
+    /// clock; on a manual one, an instant that moves only when the clock is advanced.
+    pub fn instant(&self) -> Instant {
+        match &self.0 {
+            None => Instant::now(),
+            Some(manual) => {
+                let moved = (self.now() - manual.start).to_std().unwrap_or_default();
+                manual.base + moved
+            }
         }
     }
 
@@ -116,6 +133,10 @@ mod tests {
             .expect("sleeper");
         assert_eq!(clock.sleepers(), 0);
         assert_eq!(clock.now(), start + chrono::Duration::seconds(10));
+        let then = clock.instant();
+        assert_eq!(clock.instant(), then, "its instants stand still too");
+        assert!(clock.advance(Duration::from_millis(1500)));
+        assert_eq!(clock.instant() - then, Duration::from_millis(1500));
     }
 
     #[test]

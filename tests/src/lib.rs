@@ -425,6 +425,24 @@ impl SimApp {
         extra_toml: &str,
         upstream_toml: &str,
     ) -> Self {
+        Self::start_with_clock(
+            backend,
+            sim_config,
+            extra_toml,
+            upstream_toml,
+            Clock::system(),
+        )
+        .await
+    }
+
+    /// [`SimApp::start`] with the app on `clock`.
+    pub async fn start_with_clock(
+        backend: Backend,
+        sim_config: synchro_sim::SimConfig,
+        extra_toml: &str,
+        upstream_toml: &str,
+        clock: Clock,
+    ) -> Self {
         let sim = synchro_sim::spawn(sim_config, "127.0.0.1:0".parse().expect("address"))
             .await
             .expect("simulator starts");
@@ -441,7 +459,7 @@ impl SimApp {
             "{extra_toml}\n[upstream]\nbase_url = \"{}\"\n{upstream_toml}\n{tokens}",
             sim.base_url()
         );
-        let app = TestApp::start_with(backend, &toml).await;
+        let app = TestApp::start_with_clock(backend, &toml, clock).await;
         Self { app, sim, projects }
     }
 

@@ -4,6 +4,7 @@
 use gatehouse_compliance::Entity;
 use gatehouse_core::auth::app_keys::NewAppKey;
 use gatehouse_core::auth::{Access, KeyScopes};
+use gatehouse_core::clock::Clock;
 use gatehouse_tests::{Backend, SimApp, backend_tests, first_error_code};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -252,11 +253,13 @@ async fn a_write_invalidates_the_cached_entity(backend: Backend) {
 async fn stale_data_stands_in_for_a_down_upstream_within_the_bound_only(backend: Backend) {
     let cache =
         "[cache]\ndefault_ttl_secs = 1\nstale_while_revalidate_secs = 0\nstale_if_error_secs = 2\n";
-    let rig = SimApp::start(
+    let clock = Clock::manual(chrono::Utc::now());
+    let rig = SimApp::start_with_clock(
         backend,
         SimConfig::default(),
         cache,
         "retry = { max_retries = 0 }",
+        clock.clone(),
     )
     .await;
     let project = rig.projects[0].clone();
@@ -275,7 +278,8 @@ async fn stale_data_stands_in_for_a_down_upstream_within_the_bound_only(backend:
         })
         .await
         .expect("fault");
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Past the 1 s TTL, within the 2 s of stale-if-error: the cached data stands in.
+    assert!(clock.advance(std::time::Duration::from_millis(1500)));
     let (status, stale) = rig
         .app
         .graphql(Some(&key), query, json!({ "p": project }))
@@ -284,7 +288,8 @@ async fn stale_data_stands_in_for_a_down_upstream_within_the_bound_only(backend:
     assert!(stale["errors"].is_null(), "{stale}");
     assert_eq!(stale["data"], fresh["data"]);
     assert_eq!(gatehouse(&stale)["stale"], true, "{stale}");
-    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    // Past the bound: the outage is the answer.
+    assert!(clock.advance(std::time::Duration::from_millis(2000)));
     let (_, gone) = rig
         .app
         .graphql(Some(&key), query, json!({ "p": project }))

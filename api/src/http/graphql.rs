@@ -345,7 +345,7 @@ async fn execute(
     incoming: Incoming,
 ) -> Response {
     let started = Instant::now();
-    let occurred_at = chrono::Utc::now();
+    let occurred_at = state.services.clock.now();
     let mut seen = Seen::default();
     let response = match run(state, caller, headers, method, media, incoming, &mut seen).await {
         Ok(response) => response,
@@ -413,7 +413,7 @@ async fn run(
         .and_then(|k| services.facade.responses().get(k))
     {
         seen.replayed(&stored);
-        return Ok(replay(&stored, media, started));
+        return Ok(replay(&stored, media, started, services.clock.now()));
     }
     let operation = Operation::analyse(&mut request, limits, seen.authenticated)?;
     seen.operation(&operation);
@@ -438,7 +438,15 @@ async fn run(
     if let Some(key) = replay_key {
         keep_for_replay(services, key, &epochs, &operation, &meta, &response);
     }
-    answer(response, &operation, &meta, media, started, seen)
+    answer(
+        response,
+        &operation,
+        &meta,
+        media,
+        started,
+        services.clock.now(),
+        seen,
+    )
 }
 
 /// The request id the request-id layer set.
@@ -500,7 +508,12 @@ fn replay_key(principal: &Principal, request: &async_graphql::Request) -> Option
 
 /// A warm read-only query this key has asked before, answered from the response cache without
 /// parsing, planning or executing it again.
-fn replay(stored: &StoredResponse, media: Media, started: Instant) -> Response {
+fn replay(
+    stored: &StoredResponse,
+    media: Media,
+    started: Instant,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Response {
     let label = super::metrics::operation_label(stored.operation.as_deref());
     tracing::Span::current().record("graphql.operation", label.as_str());
     record_graphql(&label, "query", "ok", started.elapsed());
@@ -508,7 +521,7 @@ fn replay(stored: &StoredResponse, media: Media, started: Instant) -> Response {
         "source": "cache",
         "cache": { "hits": stored.reads, "stale": 0, "misses": 0 },
         "upstreamCalls": 0,
-        "dataAgeSeconds": (chrono::Utc::now() - stored.oldest).num_seconds().max(0),
+        "dataAgeSeconds": (now - stored.oldest).num_seconds().max(0),
         "stale": false,
         "estimatedCost": stored.estimated_cost,
     });
@@ -690,7 +703,7 @@ fn keep_for_replay(
         .map(|t| cache.ttl(t.entity))
         .min()
         .unwrap_or_default();
-    let age = (chrono::Utc::now() - oldest).to_std().unwrap_or_default();
+    let age = (services.clock.now() - oldest).to_std().unwrap_or_default();
     services.facade.responses().put(
         key,
         epochs,
@@ -714,9 +727,10 @@ fn answer(
     meta: &RequestMeta,
     media: Media,
     started: Instant,
+    now: chrono::DateTime<chrono::Utc>,
     seen: &mut Seen,
 ) -> Result<Response, ApiError> {
-    if let Ok(extension) = Value::from_json(meta.extension()) {
+    if let Ok(extension) = Value::from_json(meta.extension(now)) {
         response
             .extensions
             .insert("gatehouse".to_owned(), extension);

@@ -27,10 +27,10 @@ use secrecy::SecretString;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::clock::Clock;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::app_keys::{self, AppKeyInfo, KeyError, KeyVerifier, NewAppKey};
 use crate::auth::{KeyScopes, Role, User};
+use crate::clock::Clock;
 use crate::db::entities::{
     access_request_comments, access_requests, app_keys as app_key_rows, users,
 };

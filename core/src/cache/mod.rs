@@ -29,6 +29,7 @@ use gatehouse_compliance::Entity;
 use moka::Expiry;
 use serde::Deserialize;
 
+use crate::clock::Clock;
 use crate::upstream::UpstreamError;
 
 /// Cache settings (`[cache]`).
@@ -149,6 +150,9 @@ impl Expiry<CacheKey, Entry> for Lifetime {
 
 struct Inner {
     config: CacheConfig,
+    /// The time ages are measured by. Entries also expire in moka by real time, after their
+    /// whole lifetime (TTL and the longest stale window).
+    clock: Clock,
     entries: moka::future::Cache<CacheKey, Entry>,
     flights: Mutex<HashMap<CacheKey, Flight>>,
     generations: Mutex<HashMap<(Arc<str>, Entity), u64>>,
@@ -170,8 +174,13 @@ impl std::fmt::Debug for UpstreamCache {
 }
 
 impl UpstreamCache {
-    /// A cache with these settings.
+    /// A cache with these settings, on the system clock.
     pub fn new(config: CacheConfig) -> Self {
+        Self::with_clock(config, Clock::system())
+    }
+
+    /// A cache with these settings whose ages go by `clock`.
+    pub fn with_clock(config: CacheConfig, clock: Clock) -> Self {
         let entries = moka::future::Cache::builder()
             .max_capacity(config.max_bytes)
             .weigher(|_: &CacheKey, entry: &Entry| entry.weight)
@@ -181,6 +190,7 @@ impl UpstreamCache {
         Self {
             inner: Arc::new(Inner {
                 config,
+                clock,
                 entries,
                 flights: Mutex::new(HashMap::new()),
                 generations: Mutex::new(HashMap::new()),
@@ -191,6 +201,19 @@ impl UpstreamCache {
     /// The settings.
     pub(crate) fn config(&self) -> &CacheConfig {
         &self.inner.config
+    }
+
+    /// The clock ages go by.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// How long ago `entry` was fetched.
+    fn age(&self, entry: &Entry) -> Duration {
+        self.inner
+            .clock
+            .instant()
+            .saturating_duration_since(entry.fetched_at)
     }
 
     /// Bytes held (approximate, updated asynchronously).
@@ -226,7 +249,7 @@ impl UpstreamCache {
         let sie = Duration::from_secs(self.inner.config.stale_if_error_secs);
         let existing = self.inner.entries.get(&key).await;
         if let Some(entry) = &existing {
-            let age = entry.fetched_at.elapsed();
+            let age = self.age(entry);
             if age <= ttl {
                 if let Some(lookup) = downcast(entry, Outcome::Hit) {
                     return Ok(lookup);
@@ -247,7 +270,7 @@ impl UpstreamCache {
             Err(error) => {
                 if let Some(entry) = existing
                     && error.is_outage()
-                    && entry.fetched_at.elapsed() <= ttl + sie
+                    && self.age(&entry) <= ttl + sie
                     && let Some(lookup) = downcast(&entry, Outcome::StaleIfError)
                 {
                     return Ok(lookup);
@@ -288,8 +311,8 @@ impl UpstreamCache {
                 Ok((value, bytes)) => {
                     let entry = Entry {
                         value: Arc::new(value),
-                        fetched_at: Instant::now(),
-                        fetched_wall: Utc::now(),
+                        fetched_at: cache.inner.clock.instant(),
+                        fetched_wall: cache.inner.clock.now(),
                         weight: u32::try_from(bytes.saturating_add(256)).unwrap_or(u32::MAX),
                         lifetime,
                     };

@@ -126,8 +126,8 @@ impl RequestMeta {
         }
     }
 
-    /// The `extensions.gatehouse` object.
-    pub fn extension(&self) -> Value {
+    /// The `extensions.gatehouse` object, with data ages at `now`.
+    pub fn extension(&self, now: DateTime<Utc>) -> Value {
         let oldest = *self.oldest.lock().unwrap_or_else(PoisonError::into_inner);
         let stale = self.stale.load(Ordering::Relaxed);
         json!({
@@ -138,7 +138,7 @@ impl RequestMeta {
                 "misses": self.misses.load(Ordering::Relaxed),
             },
             "upstreamCalls": self.upstream_calls(),
-            "dataAgeSeconds": oldest.map(|at| (Utc::now() - at).num_seconds().max(0)),
+            "dataAgeSeconds": oldest.map(|at| (now - at).num_seconds().max(0)),
             "stale": stale > 0,
             "estimatedCost": self.estimate_json(),
         })

@@ -59,6 +59,7 @@ impl Facade {
     pub fn new(client: UpstreamClient, cache: UpstreamCache, tokens: Arc<dyn TokenSource>) -> Self {
         let responses = Arc::new(responses::ResponseCache::new(
             cache.config().response_max_bytes,
+            cache.clock().clone(),
         ));
         Self {
             client,

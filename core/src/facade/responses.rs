@@ -18,6 +18,8 @@ use moka::Expiry;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use crate::clock::Clock;
+
 /// The projects an answer depends on (`None`: every project, e.g. the `projects` list).
 pub type Projects = BTreeSet<Option<String>>;
 
@@ -37,6 +39,8 @@ pub struct StoredResponse {
     pub operation: Option<String>,
     projects: Arc<Projects>,
     lifetime: Duration,
+    /// When it stops being served, on the cache's clock (moka drops it by real time too).
+    expires: Instant,
 }
 
 /// An answer to store: what [`StoredResponse`] keeps, and what it depends on.
@@ -82,6 +86,7 @@ impl Expiry<String, StoredResponse> for Lifetime {
 pub struct ResponseCache {
     entries: moka::sync::Cache<String, StoredResponse>,
     epochs: Mutex<EpochTable>,
+    clock: Clock,
 }
 
 /// Writes per project, and in all (what an answer over every project depends on).
@@ -104,8 +109,9 @@ impl std::fmt::Debug for ResponseCache {
 pub struct Epochs(Vec<(Option<String>, u64)>);
 
 impl ResponseCache {
-    /// A cache holding at most `max_bytes` of serialized responses.
-    pub(crate) fn new(max_bytes: u64) -> Self {
+    /// A cache holding at most `max_bytes` of serialized responses, whose answers expire by
+    /// `clock`.
+    pub(crate) fn new(max_bytes: u64, clock: Clock) -> Self {
         Self {
             entries: moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
@@ -116,6 +122,7 @@ impl ResponseCache {
                 .support_invalidation_closures()
                 .build(),
             epochs: Mutex::new(EpochTable::default()),
+            clock,
         }
     }
 
@@ -136,7 +143,9 @@ impl ResponseCache {
 
     /// A stored answer, if fresh.
     pub fn get(&self, key: &str) -> Option<StoredResponse> {
-        self.entries.get(key)
+        self.entries
+            .get(key)
+            .filter(|stored| self.clock.instant() < stored.expires)
     }
 
     /// The epochs of `projects` now, before executing.
@@ -172,6 +181,7 @@ impl ResponseCache {
                 operation: answer.operation,
                 projects: Arc::new(answer.projects),
                 lifetime: answer.lifetime,
+                expires: self.clock.instant() + answer.lifetime,
             },
         );
     }
@@ -219,7 +229,7 @@ mod tests {
 
     #[test]
     fn a_write_drops_the_answers_of_its_project_only() {
-        let cache = ResponseCache::new(1 << 20);
+        let cache = ResponseCache::new(1 << 20, Clock::system());
         for (key, project) in [("a", "p1"), ("b", "p2")] {
             let touched = projects(&[Some(project)]);
             let before = cache.epochs(&touched);
@@ -232,7 +242,7 @@ mod tests {
 
     #[test]
     fn an_answer_computed_across_a_write_is_not_kept() {
-        let cache = ResponseCache::new(1 << 20);
+        let cache = ResponseCache::new(1 << 20, Clock::system());
         let touched = projects(&[Some("p1")]);
         let before = cache.epochs(&touched);
         cache.invalidate("p1");
@@ -242,7 +252,7 @@ mod tests {
 
     #[test]
     fn an_answer_over_every_project_is_dropped_by_any_write() {
-        let cache = ResponseCache::new(1 << 20);
+        let cache = ResponseCache::new(1 << 20, Clock::system());
         let touched = projects(&[None]);
         let before = cache.epochs(&touched);
         cache.invalidate("p9");

@@ -28,9 +28,9 @@ use uuid::Uuid;
 pub(crate) use cipher::{Cipher, DecryptError, EncryptError};
 pub use config::{VaultConfig, VaultKey, key_bytes};
 
-use crate::clock::Clock;
 use crate::audit::{self, Actor};
 use crate::auth::secrets::sha256_hex;
+use crate::clock::Clock;
 use crate::db::entities::vault_records;
 use crate::upstream::tokens::{BoxFuture, TokenSource};
 
