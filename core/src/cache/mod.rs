@@ -471,11 +471,13 @@ mod tests {
 
     #[tokio::test]
     async fn an_outage_serves_stale_data_within_the_bound_and_errors_past_it() {
-        let cache = UpstreamCache::new(config(0, 0, 1));
+        let clock = Clock::manual(Utc::now());
+        let cache = UpstreamCache::with_clock(config(0, 0, 1), clock.clone());
         cache
             .get_or_fetch(key("k"), || async { Ok((1u32, 1)) })
             .await
             .expect("first");
+        assert!(clock.advance(Duration::from_millis(500)));
         let down = || async {
             Err::<(u32, usize), _>(UpstreamError::Unavailable {
                 status: Some(503),
@@ -494,7 +496,7 @@ mod tests {
             matches!(refused, Err(UpstreamError::NotFound)),
             "a refusal is not an outage"
         );
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert!(clock.advance(Duration::from_millis(600)));
         assert!(
             cache.get_or_fetch(key("k"), down).await.is_err(),
             "past the bound"
