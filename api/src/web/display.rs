@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gatehouse_compliance::AccessRequest;
-use gatehouse_compliance::model::Trigger;
+use gatehouse_compliance::model::EntityAccess;
 use gatehouse_compliance::text;
 use serde::Serialize;
 use serde_json::Value;
@@ -404,21 +404,9 @@ impl From<&AccessRequest> for RequestDetails {
                     name: w.name.clone(),
                     description: or_not_stated(w.description.clone()),
                     kind: format!("{}, for {}", w.direction.label(), w.purpose.label()),
-                    entities: w
-                        .entities
-                        .iter()
-                        .map(|a| {
-                            let ops: Vec<&str> = a.operations.iter().map(|o| o.as_str()).collect();
-                            format!("{}: {}", a.entity.label(), ops.join(", "))
-                        })
-                        .collect(),
-                    frequency: w
-                        .trigger
-                        .as_ref()
-                        .map_or_else(|| "not stated".to_owned(), Trigger::describe),
-                    records_per_run: w
-                        .records_per_run
-                        .map_or_else(|| "not stated".to_owned(), text::number),
+                    entities: w.entities.iter().map(EntityAccess::describe).collect(),
+                    frequency: w.frequency_text(),
+                    records_per_run: w.records_per_run_text(),
                     uploads: w.uploads.map_or_else(
                         || "none".to_owned(),
                         |u| {

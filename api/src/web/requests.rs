@@ -131,7 +131,25 @@ struct FormPage<'a> {
     comments: Vec<CommentRow>,
 }
 
-impl FormPage<'_> {
+impl<'a> FormPage<'a> {
+    /// The form of a stored request, with its conversation beside it, posting to `path`.
+    async fn edit(
+        state: &'a AppState,
+        caller: &'a Caller,
+        stored: &'a StoredRequest,
+        path: String,
+    ) -> Result<Self, PageError> {
+        Ok(Self {
+            state,
+            caller,
+            heading: format!("Edit: {}", stored.title),
+            action: path,
+            request: Some(stored),
+            public: false,
+            comments: conversation(state, stored.id).await?,
+        })
+    }
+
     fn render(
         &self,
         layout: Layout,
@@ -370,16 +388,8 @@ pub async fn edit_form(
             query.notice.as_deref(),
         ),
     };
-    let title = format!("Edit: {}", stored.title);
-    let page = FormPage {
-        state: &state,
-        caller: &caller,
-        heading: title.clone(),
-        action: path,
-        request: Some(&stored),
-        public: false,
-        comments: conversation(&state, id).await?,
-    };
+    let page = FormPage::edit(&state, &caller, &stored, path).await?;
+    let title = page.heading.clone();
     let response = page.render(
         layout(&caller, &title, notice),
         StatusCode::OK,
@@ -403,16 +413,8 @@ pub async fn update(
         .form_user(&state, &form, &path, Role::Contact)
         .await?;
     let stored = editable(&state, user, id).await?;
-    let title = format!("Edit: {}", stored.title);
-    let page = FormPage {
-        state: &state,
-        caller: &caller,
-        heading: title.clone(),
-        action: path,
-        request: Some(&stored),
-        public: false,
-        comments: conversation(&state, id).await?,
-    };
+    let page = FormPage::edit(&state, &caller, &stored, path).await?;
+    let title = page.heading.clone();
     let layout = layout(&caller, &title, None);
     save(&page, layout, &form, user, Some(id)).await
 }

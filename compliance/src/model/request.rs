@@ -249,6 +249,12 @@ impl EntityAccess {
     pub fn writes(&self) -> bool {
         self.operations.iter().any(|op| op.is_write())
     }
+
+    /// For people: "Activity: read, update".
+    pub fn describe(&self) -> String {
+        let operations: Vec<&str> = self.operations.iter().map(|o| o.as_str()).collect();
+        format!("{}: {}", self.entity.label(), operations.join(", "))
+    }
 }
 
 /// The files a workflow uploads per run.
@@ -288,6 +294,19 @@ pub struct Workflow {
 }
 
 impl Workflow {
+    /// How often it runs, for people ("not stated" when it does not say).
+    pub fn frequency_text(&self) -> String {
+        self.trigger
+            .as_ref()
+            .map_or_else(|| "not stated".to_owned(), Trigger::describe)
+    }
+
+    /// Records per run, for people ("not stated" when it does not say).
+    pub fn records_per_run_text(&self) -> String {
+        self.records_per_run
+            .map_or_else(|| "not stated".to_owned(), crate::text::number)
+    }
+
     /// Whether any entity is read.
     pub fn reads(&self) -> bool {
         self.entities.iter().any(EntityAccess::reads)

@@ -5,7 +5,7 @@
 
 use gatehouse_compliance::assess::CheckStatus;
 use gatehouse_compliance::dataclips::DEFAULT_REFRESH_HOURS;
-use gatehouse_compliance::model::Trigger;
+use gatehouse_compliance::model::{EntityAccess, Trigger};
 use gatehouse_compliance::text;
 use gatehouse_compliance::{AccessRequest, Assessment};
 use serde::Serialize;
@@ -209,21 +209,9 @@ impl SupportRequestContext {
                     description: or(&w.description, "not described"),
                     direction: w.direction.phrase().to_owned(),
                     purpose: w.purpose.label().to_owned(),
-                    entities: w
-                        .entities
-                        .iter()
-                        .map(|a| {
-                            let ops: Vec<&str> = a.operations.iter().map(|o| o.as_str()).collect();
-                            format!("{}: {}", a.entity.label(), ops.join(", "))
-                        })
-                        .collect(),
-                    frequency: w
-                        .trigger
-                        .as_ref()
-                        .map_or_else(|| "not stated".to_owned(), Trigger::describe),
-                    records_per_run: w
-                        .records_per_run
-                        .map_or_else(|| "not stated".to_owned(), text::number),
+                    entities: w.entities.iter().map(EntityAccess::describe).collect(),
+                    frequency: w.frequency_text(),
+                    records_per_run: w.records_per_run_text(),
                     sync_window: w
                         .sync_window
                         .map_or_else(|| "none".to_owned(), |s| s.to_string()),

@@ -186,8 +186,9 @@ pub struct Project {
 }
 record!(Project, Entity::Project);
 
-/// Budget figures.
+/// Labour hours, quantity and cost.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
 pub struct BudgetFigures {
     /// Labour hours.
     pub labour_hours: f64,
@@ -199,6 +200,7 @@ pub struct BudgetFigures {
 
 /// Budgets at complete.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
 pub struct BudgetAtComplete {
     /// Original.
     pub original: BudgetFigures,
@@ -210,6 +212,7 @@ pub struct BudgetAtComplete {
 
 /// Planned dates.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
 pub struct PlannedDates {
     /// Original start.
     pub original_start: Option<NaiveDate>,
@@ -219,14 +222,15 @@ pub struct PlannedDates {
     pub revised_start: Option<NaiveDate>,
     /// Revised finish.
     pub revised_finish: Option<NaiveDate>,
-    /// Current start (mandatory).
+    /// Current start.
     pub current_start: NaiveDate,
-    /// Current finish (mandatory).
+    /// Current finish.
     pub current_finish: NaiveDate,
 }
 
 /// A date with an optional time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
 pub struct DateWithTime {
     /// Date.
     pub date: NaiveDate,

@@ -390,71 +390,6 @@ impl ProjectNode {
 
 // ---- Activity --------------------------------------------------------------------------------
 
-/// Labour hours, quantity and cost.
-#[derive(SimpleObject, Debug, Clone, Copy)]
-pub struct BudgetFigures {
-    /// Labour hours.
-    pub labour_hours: f64,
-    /// Quantity.
-    pub quantity: f64,
-    /// Cost.
-    pub cost: f64,
-}
-
-impl From<up::BudgetFigures> for BudgetFigures {
-    fn from(b: up::BudgetFigures) -> Self {
-        Self {
-            labour_hours: b.labour_hours,
-            quantity: b.quantity,
-            cost: b.cost,
-        }
-    }
-}
-
-/// Budgets at complete.
-#[derive(SimpleObject, Debug, Clone, Copy)]
-pub struct BudgetAtComplete {
-    /// Original.
-    pub original: BudgetFigures,
-    /// Revised.
-    pub revised: BudgetFigures,
-    /// Current estimate.
-    pub current_estimate: BudgetFigures,
-}
-
-/// Planned dates.
-#[derive(SimpleObject, Debug, Clone, Copy)]
-pub struct PlannedDates {
-    /// Original start.
-    pub original_start: Option<NaiveDate>,
-    /// Original finish.
-    pub original_finish: Option<NaiveDate>,
-    /// Revised start.
-    pub revised_start: Option<NaiveDate>,
-    /// Revised finish.
-    pub revised_finish: Option<NaiveDate>,
-    /// Current start.
-    pub current_start: NaiveDate,
-    /// Current finish.
-    pub current_finish: NaiveDate,
-}
-
-/// A date with an optional time.
-#[derive(SimpleObject, Debug, Clone, Copy)]
-pub struct DateWithTime {
-    /// Date.
-    pub date: NaiveDate,
-    /// Time, if known.
-    pub time: Option<NaiveTime>,
-}
-
-fn dwt(value: Option<up::DateWithTime>) -> Option<DateWithTime> {
-    value.map(|v| DateWithTime {
-        date: v.date,
-        time: v.time,
-    })
-}
-
 /// An activity: planned work, a work reference for usages.
 #[derive(Debug, Clone)]
 pub struct ActivityNode {
@@ -502,36 +437,23 @@ impl ActivityNode {
     async fn cost_code(&self) -> Option<&str> {
         self.record.cost_code.as_deref()
     }
-    async fn budget_at_complete(&self) -> BudgetAtComplete {
-        let b = self.record.budget_at_complete;
-        BudgetAtComplete {
-            original: b.original.into(),
-            revised: b.revised.into(),
-            current_estimate: b.current_estimate.into(),
-        }
+    async fn budget_at_complete(&self) -> up::BudgetAtComplete {
+        self.record.budget_at_complete
     }
-    async fn planned(&self) -> PlannedDates {
-        let p = self.record.planned;
-        PlannedDates {
-            original_start: p.original_start,
-            original_finish: p.original_finish,
-            revised_start: p.revised_start,
-            revised_finish: p.revised_finish,
-            current_start: p.current_start,
-            current_finish: p.current_finish,
-        }
+    async fn planned(&self) -> up::PlannedDates {
+        self.record.planned
     }
-    async fn actual_start(&self) -> Option<DateWithTime> {
-        dwt(self.record.actual_start)
+    async fn actual_start(&self) -> Option<up::DateWithTime> {
+        self.record.actual_start
     }
-    async fn actual_finish(&self) -> Option<DateWithTime> {
-        dwt(self.record.actual_finish)
+    async fn actual_finish(&self) -> Option<up::DateWithTime> {
+        self.record.actual_finish
     }
-    async fn expected_start(&self) -> Option<DateWithTime> {
-        dwt(self.record.expected_start)
+    async fn expected_start(&self) -> Option<up::DateWithTime> {
+        self.record.expected_start
     }
-    async fn expected_finish(&self) -> Option<DateWithTime> {
-        dwt(self.record.expected_finish)
+    async fn expected_finish(&self) -> Option<up::DateWithTime> {
+        self.record.expected_finish
     }
     async fn float_days(&self) -> Option<i32> {
         self.record.float_days
