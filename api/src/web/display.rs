@@ -4,7 +4,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use gatehouse_compliance::AccessRequest;
 use gatehouse_compliance::model::EntityAccess;
-use gatehouse_compliance::text;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -407,17 +406,7 @@ impl From<&AccessRequest> for RequestDetails {
                     entities: w.entities.iter().map(EntityAccess::describe).collect(),
                     frequency: w.frequency_text(),
                     records_per_run: w.records_per_run_text(),
-                    uploads: w.uploads.map_or_else(
-                        || "none".to_owned(),
-                        |u| {
-                            format!(
-                                "{} a run, about {} each, at most {}",
-                                text::count(u.files_per_run, "file", "files"),
-                                text::bytes(u.average_bytes),
-                                text::bytes(u.max_bytes)
-                            )
-                        },
-                    ),
+                    uploads: w.uploads_text(),
                     sync_window: w
                         .sync_window
                         .map_or_else(|| "any time".to_owned(), |s| s.to_string()),

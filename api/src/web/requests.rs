@@ -132,6 +132,19 @@ struct FormPage<'a> {
 }
 
 impl<'a> FormPage<'a> {
+    /// The form of a new request, posting to `/requests/new`.
+    fn new_request(state: &'a AppState, caller: &'a Caller) -> Self {
+        Self {
+            state,
+            caller,
+            heading: "New access request".into(),
+            action: "/requests/new".into(),
+            request: None,
+            public: false,
+            comments: Vec::new(),
+        }
+    }
+
     /// The form of a stored request, with its conversation beside it, posting to `path`.
     async fn edit(
         state: &'a AppState,
@@ -204,15 +217,7 @@ pub async fn new_form(
         ),
         None => (RequestForm::blank(), query.notice.as_deref()),
     };
-    let page = FormPage {
-        state: &state,
-        caller: &caller,
-        heading: "New access request".into(),
-        action: "/requests/new".into(),
-        request: None,
-        public: false,
-        comments: Vec::new(),
-    };
+    let page = FormPage::new_request(&state, &caller);
     let layout = layout(&caller, "New access request", notice);
     let response = page.render(layout, StatusCode::OK, &typed, &Errors::default(), None)?;
     Ok(clear_stash_cookie(response, restored.is_some()))
@@ -234,15 +239,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, form: FormPai
     let user = caller
         .form_user(&state, &form, "/requests/new", Role::Contact)
         .await?;
-    let page = FormPage {
-        state: &state,
-        caller: &caller,
-        heading: "New access request".into(),
-        action: "/requests/new".into(),
-        request: None,
-        public: false,
-        comments: Vec::new(),
-    };
+    let page = FormPage::new_request(&state, &caller);
     let layout = layout(&caller, "New access request", None);
     save(&page, layout, &form, user, None).await
 }

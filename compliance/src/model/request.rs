@@ -301,6 +301,21 @@ impl Workflow {
             .map_or_else(|| "not stated".to_owned(), Trigger::describe)
     }
 
+    /// Uploads per run, for people ("none" when it uploads nothing).
+    pub fn uploads_text(&self) -> String {
+        self.uploads.map_or_else(
+            || "none".to_owned(),
+            |u| {
+                format!(
+                    "{} a run, about {} each, at most {}",
+                    crate::text::count(u.files_per_run, "file", "files"),
+                    crate::text::bytes(u.average_bytes),
+                    crate::text::bytes(u.max_bytes)
+                )
+            },
+        )
+    }
+
     /// Records per run, for people ("not stated" when it does not say).
     pub fn records_per_run_text(&self) -> String {
         self.records_per_run

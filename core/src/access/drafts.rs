@@ -215,17 +215,7 @@ impl SupportRequestContext {
                     sync_window: w
                         .sync_window
                         .map_or_else(|| "none".to_owned(), |s| s.to_string()),
-                    uploads: w.uploads.map_or_else(
-                        || "none".to_owned(),
-                        |u| {
-                            format!(
-                                "{} a run, about {} each, at most {}",
-                                text::count(u.files_per_run, "file", "files"),
-                                text::bytes(u.average_bytes),
-                                text::bytes(u.max_bytes)
-                            )
-                        },
-                    ),
+                    uploads: w.uploads_text(),
                     channel,
                 }
             })
